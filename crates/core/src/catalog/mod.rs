@@ -1,0 +1,1 @@
+//! The procedure catalog (placeholder, filled by the catalog work).

@@ -1,0 +1,1 @@
+//! The deadline engine (placeholder, filled by the rules work).
