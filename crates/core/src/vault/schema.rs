@@ -1,0 +1,102 @@
+//! The database schema, as an append-only list of migrations.
+//!
+//! Never edit a migration that has shipped: add a new one at the end. The
+//! schema version is SQLite's `user_version`.
+
+use super::VaultError;
+use rusqlite::Connection;
+
+/// Every migration, in order. Index + 1 is the schema version it produces.
+const MIGRATIONS: &[&str] = &[
+    // 1: records, the operation log and search.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+
+    -- Rows are created by their first operation and filled field by field,
+    -- so columns are nullable here; required fields are enforced in core.
+    CREATE TABLE applicant (
+        id TEXT PRIMARY KEY,
+        family_name TEXT, given_name TEXT, latin_family_name TEXT, latin_given_name TEXT,
+        birth_date TEXT, nationality TEXT, languages TEXT, phone TEXT, email TEXT, address TEXT,
+        agdref TEXT, anef_number TEXT, consent TEXT, notes TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0, created_hlc TEXT NOT NULL, updated_hlc TEXT NOT NULL
+    );
+    CREATE TABLE case_file (
+        id TEXT PRIMARY KEY,
+        applicant_id TEXT REFERENCES applicant(id) ON DELETE CASCADE,
+        procedure TEXT, status TEXT, department TEXT, opened_on TEXT, facts TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0, created_hlc TEXT NOT NULL, updated_hlc TEXT NOT NULL
+    );
+    CREATE INDEX case_file_applicant ON case_file(applicant_id);
+    CREATE TABLE document_item (
+        id TEXT PRIMARY KEY,
+        case_id TEXT REFERENCES case_file(id) ON DELETE CASCADE,
+        doc_type TEXT, status TEXT, issued_on TEXT, note TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0, created_hlc TEXT NOT NULL, updated_hlc TEXT NOT NULL
+    );
+    CREATE INDEX document_item_case ON document_item(case_id);
+    CREATE TABLE deadline (
+        id TEXT PRIMARY KEY,
+        case_id TEXT REFERENCES case_file(id) ON DELETE CASCADE,
+        due TEXT, title TEXT, done INTEGER,
+        deleted INTEGER NOT NULL DEFAULT 0, created_hlc TEXT NOT NULL, updated_hlc TEXT NOT NULL
+    );
+    CREATE INDEX deadline_case ON deadline(case_id);
+    CREATE TABLE journal_entry (
+        id TEXT PRIMARY KEY,
+        case_id TEXT REFERENCES case_file(id) ON DELETE CASCADE,
+        at TEXT, text TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0, created_hlc TEXT NOT NULL, updated_hlc TEXT NOT NULL
+    );
+    CREATE INDEX journal_entry_case ON journal_entry(case_id);
+    CREATE TABLE incident (
+        id TEXT PRIMARY KEY,
+        case_id TEXT REFERENCES case_file(id) ON DELETE CASCADE,
+        occurred_at TEXT, step TEXT, error_message TEXT, ticket TEXT, note TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0, created_hlc TEXT NOT NULL, updated_hlc TEXT NOT NULL
+    );
+    CREATE INDEX incident_case ON incident(case_id);
+
+    -- The operation log: every change, in the order it was made here.
+    -- It is the sync outbox and the history of each file.
+    CREATE TABLE op (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value TEXT NOT NULL,
+        hlc TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        based_on TEXT
+    ) STRICT;
+    CREATE INDEX op_entity_field ON op(entity_id, field, hlc);
+    CREATE INDEX op_hlc ON op(hlc);
+
+    -- Search: names in any script, accents and case ignored, prefixes indexed
+    -- for search-as-you-type. Inside the encrypted database like the rest.
+    CREATE VIRTUAL TABLE applicant_fts USING fts5(
+        names, numbers, notes,
+        tokenize = 'unicode61 remove_diacritics 2',
+        prefix = '1 2 3'
+    );
+    "#,
+];
+
+/// The schema version this build of Sésame writes.
+pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`CURRENT`], each migration in its own transaction.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), VaultError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > CURRENT {
+        return Err(VaultError::TooNew { found, supported: CURRENT });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
