@@ -1,1 +1,265 @@
-fn main(){}
+//! `sesame`: Sésame from the command line.
+//!
+//! Headless use, administration and scripting: associations script it and
+//! the tests drive it, so its commands and `--json` output are a stable
+//! interface (documented in README.md). Like the desktop shell, it only
+//! parses arguments, calls `sesame-core` and prints.
+
+mod known;
+mod vault_cmd;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "sesame", version, about = "Sésame : suivi des titres de séjour / residence-permit follow-up")]
+struct Cli {
+    /// The vault folder (default: SESAME_VAULT, else the system's data folder).
+    #[arg(long, global = true, env = "SESAME_VAULT")]
+    vault: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new vault (passphrase asked twice, or SESAME_PASSPHRASE).
+    Init {
+        /// The association's recovery public key (`age1…`).
+        #[arg(long)]
+        recovery_recipient: Option<String>,
+    },
+    /// Change the vault's passphrase (new one from SESAME_NEW_PASSPHRASE or asked twice).
+    Passphrase {
+        #[command(subcommand)]
+        action: PassphraseAction,
+    },
+    /// The association's recovery key (administrators).
+    Recovery {
+        #[command(subcommand)]
+        action: RecoveryAction,
+    },
+    /// Applicants: add, list, show, search, edit.
+    Applicant {
+        #[command(subcommand)]
+        action: ApplicantAction,
+    },
+    /// Cases (one per procedure followed for an applicant).
+    Case {
+        #[command(subcommand)]
+        action: CaseAction,
+    },
+    /// Documents of a case's checklist.
+    Doc {
+        #[command(subcommand)]
+        action: DocAction,
+    },
+    /// A case's journal.
+    Journal {
+        #[command(subcommand)]
+        action: JournalAction,
+    },
+    /// ANEF failures recorded as evidence.
+    Incident {
+        #[command(subcommand)]
+        action: IncidentAction,
+    },
+    /// Deadlines entered by hand.
+    Deadline {
+        #[command(subcommand)]
+        action: DeadlineAction,
+    },
+    /// The history of one record (its operations).
+    History { id: String },
+    /// Write every record as plaintext JSON to standard output.
+    Export {
+        /// Acknowledge that the output is NOT encrypted.
+        #[arg(long)]
+        yes_plaintext: bool,
+    },
+    /// Fill the vault with synthetic applicants (never real people).
+    Demo {
+        #[arg(long, default_value_t = 20)]
+        applicants: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Check the vault: SQLite integrity and op-log replay.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+enum PassphraseAction {
+    Change,
+}
+
+#[derive(Debug, Subcommand)]
+enum RecoveryAction {
+    /// Generate a new recovery key pair: give the public key to volunteers,
+    /// keep the secret key offline.
+    Generate,
+    /// Open the vault with the recovery secret key (read from FILE) and set
+    /// a new passphrase (SESAME_NEW_PASSPHRASE or asked twice).
+    Unlock {
+        #[arg(long)]
+        identity_file: PathBuf,
+    },
+}
+
+/// Applicant fields, as options. All optional here; `add` requires names.
+#[derive(Debug, Args, Default)]
+struct ApplicantFields {
+    #[arg(long)]
+    family_name: Option<String>,
+    #[arg(long)]
+    given_name: Option<String>,
+    #[arg(long)]
+    latin_family_name: Option<String>,
+    #[arg(long)]
+    latin_given_name: Option<String>,
+    /// YYYY-MM-DD
+    #[arg(long)]
+    birth_date: Option<String>,
+    /// ISO 3166 code (DZ, AFG, UA…)
+    #[arg(long)]
+    nationality: Option<String>,
+    /// A language the person reads (repeat for several): ar, fa-AF, ti…
+    #[arg(long = "lang")]
+    langs: Vec<String>,
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    #[arg(long)]
+    agdref: Option<String>,
+    #[arg(long)]
+    anef_number: Option<String>,
+    /// DATE;METHOD;SCOPE, e.g. "2026-11-28;oral;suivi du dossier"
+    #[arg(long)]
+    consent: Option<String>,
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ApplicantAction {
+    /// Add an applicant; prints the new id.
+    Add(ApplicantFields),
+    List,
+    Show { id: String },
+    /// Search names (any script, accents ignored), numbers and notes.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Change some fields: `--given-name X`, or `--set field=value` for any field.
+    Edit {
+        id: String,
+        #[command(flatten)]
+        fields: ApplicantFields,
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+    },
+    /// Delete an applicant (and hide their cases).
+    Delete { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum CaseAction {
+    /// Open a case for an applicant; prints the new id.
+    Add {
+        applicant_id: String,
+        #[arg(long)]
+        procedure: String,
+        /// Département of the préfecture (75, 93, 57…).
+        #[arg(long)]
+        department: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        applicant: Option<String>,
+    },
+    Show { id: String },
+    /// Set the status: preparing, filed, incomplete, under_review, granted, refused, appeal, closed.
+    Status { id: String, status: String },
+    /// Set the case facts used by the deadline engine, from FILE or - (stdin).
+    Facts { id: String, file: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum DocAction {
+    /// Set a document's status: missing, requested, received, verified, stale.
+    Set {
+        case_id: String,
+        doc_id: String,
+        status: String,
+        #[arg(long)]
+        issued_on: Option<String>,
+    },
+    List { case_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum JournalAction {
+    Add {
+        case_id: String,
+        text: String,
+        /// When (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    List { case_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum IncidentAction {
+    /// Record an ANEF failure.
+    Add {
+        case_id: String,
+        /// The step that failed ("dépôt", "paiement du timbre"…).
+        #[arg(long)]
+        step: String,
+        /// When it happened (RFC 3339, e.g. 2026-11-28T10:15:00+01:00); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// The error message shown, copied as is.
+        #[arg(long)]
+        error: Option<String>,
+        /// Ticket number from the Centre de contact citoyens.
+        #[arg(long)]
+        ticket: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    List { case_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeadlineAction {
+    Add {
+        case_id: String,
+        #[arg(long)]
+        due: String,
+        #[arg(long)]
+        title: String,
+    },
+    List { case_id: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match vault_cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
