@@ -148,7 +148,7 @@ impl Vault {
             }
             let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
             let mut conn = Connection::open_with_flags(dir.join(DB), flags)?;
-            prepare(&mut conn, &key, &dir.join(DB))?;
+            prepare(&mut conn, Some(&key), &dir.join(DB))?;
             let device_id = Id::new();
             conn.execute("INSERT INTO meta(key, value) VALUES ('device_id', ?1)", [device_id.to_string()])?;
             let marker = serde_json::to_vec_pretty(&Marker { format: FORMAT.into(), version: 1 })
@@ -241,7 +241,20 @@ impl Vault {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&db, flags)
             .map_err(|_| VaultError::Damaged { file: db.clone(), why: "open failed" })?;
-        prepare(&mut conn, key, &db)?;
+        prepare(&mut conn, Some(key), &db)?;
+        Vault::from_conn(dir, conn, opts)
+    }
+
+    /// An UNENCRYPTED database with the same schema and settings, for the
+    /// benchmarks' plain-SQLite baseline only. It writes no key file and no
+    /// marker, so no other code path can ever open it as a vault.
+    #[doc(hidden)]
+    pub fn unencrypted_for_benchmarks(dir: &Path, opts: Options) -> Result<Vault, VaultError> {
+        fs::create_dir_all(dir).map_err(VaultError::io(dir))?;
+        let db = dir.join("plain-benchmark.db");
+        let mut conn = Connection::open(&db)?;
+        prepare(&mut conn, None, &db)?;
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('device_id', ?1)", [Id::new().to_string()])?;
         Vault::from_conn(dir, conn, opts)
     }
 
@@ -339,11 +352,13 @@ fn read_key(
 }
 
 /// Keys the connection, checks it can read, then sets the pragmas and migrates.
-fn prepare(conn: &mut Connection, key: &DbKey, db: &Path) -> Result<(), VaultError> {
+fn prepare(conn: &mut Connection, key: Option<&DbKey>, db: &Path) -> Result<(), VaultError> {
     // SQLCipher logs decryption failures to stderr by default; the error we
     // return says it better, in the volunteer's words.
     let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
-    conn.execute_batch(&key.pragma())?;
+    if let Some(key) = key {
+        conn.execute_batch(&key.pragma())?;
+    }
     // The first read decrypts page 1: a wrong key, a truncated or a foreign
     // file fails here, before anything is written.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
