@@ -200,7 +200,7 @@ pub struct Deadline {
     pub legal_basis: &'static str,
     /// How the date was counted.
     pub counting: Counting,
-    /// True only for rules that DOMAIN.md marks [V] (read in a primary
+    /// True only for rules that DOMAIN.md marks \[V\] (read in a primary
     /// text). Unverified rules must be shown as "to be checked".
     pub verified: bool,
     /// The start event the date is counted from, when there is one.

@@ -649,3 +649,85 @@ const NOTE_NOT_FRANC: &str = "Counted without the extra day of a délai franc: t
 const NOTE_SEVEN_DAYS: &str = "Courts differ on this count (day by day, or délai franc: CAA Toulouse 3 July 2025 n° 24TL02643); hour by hour is the earliest reading.";
 const NOTE_OLD_REGIME: &str = "Old regime from a secondary source: check the appeal routes and period stated on the notification.";
 const NOTE_TIME_UNKNOWN: &str = "The notification time is unknown: counted from midnight, the earliest possible time.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::facts::Decision;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("test date")
+    }
+
+    /// Facts built in Rust can hold a bare date for an hour-based OQTF,
+    /// which parse_facts refuses: the engine counts from midnight, the
+    /// earliest possible time, and says so.
+    #[test]
+    fn hour_based_oqtf_without_time_counts_from_midnight() {
+        let mut facts = Facts::new(day(2026, 3, 28));
+        facts.decisions.push(Decision {
+            kind: Some(DecisionKind::Oqtf),
+            notified_at: Some(Moment::Date(day(2026, 3, 28))),
+            decided_on: None,
+            restriction: Some(Restriction::Retention),
+        });
+        let out = compute(&facts);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].due.to_text(), "2026-03-30T01:00:00+02:00");
+        assert!(out[0].notes.contains(&NOTE_TIME_UNKNOWN));
+    }
+
+    /// An instant comes before a whole-day deadline of the same day, which
+    /// runs until midnight.
+    #[test]
+    fn instants_sort_before_whole_days() {
+        let mut facts = Facts::new(day(2026, 3, 8));
+        facts.decisions.push(Decision {
+            kind: Some(DecisionKind::Refusal),
+            notified_at: Some(Moment::Date(day(2026, 1, 8))),
+            decided_on: None,
+            restriction: None,
+        });
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-08T10:00:00+01:00").expect("instant");
+        facts.decisions.push(Decision {
+            kind: Some(DecisionKind::Oqtf),
+            notified_at: Some(Moment::DateTime(at)),
+            decided_on: None,
+            restriction: Some(Restriction::Retention),
+        });
+        let out = compute(&facts);
+        let ids: Vec<_> = out.iter().map(|d| (d.id, d.due.to_text())).collect();
+        // 8 Jan + 2 months = 8 March, franc 9 March (Monday); the OQTF ends
+        // on 10 March at 10:00.
+        assert_eq!(
+            ids,
+            [
+                (DeadlineId::AppealRefusal, "2026-03-09".to_owned()),
+                (DeadlineId::OqtfAppeal, "2026-03-10T10:00:00+01:00".to_owned()),
+            ]
+        );
+        let same_day = Deadline {
+            due: Due::Date(day(2026, 3, 10)),
+            ..out[0].clone()
+        };
+        assert_eq!(Deadline::chronological(&out[1], &same_day), std::cmp::Ordering::Less);
+    }
+
+    #[test]
+    fn algerian_stay_rules_are_unverified_but_court_rules_are_not_touched() {
+        let mut facts = Facts::new(day(2026, 9, 2));
+        facts.regime = Some(Regime::AlgerianAgreement);
+        facts.entry_date = Some(day(2026, 9, 1));
+        facts.decisions.push(Decision {
+            kind: Some(DecisionKind::Oqtf),
+            notified_at: Some(Moment::Date(day(2026, 9, 1))),
+            decided_on: None,
+            restriction: None,
+        });
+        let out = compute(&facts);
+        let first = out.iter().find(|d| d.id == DeadlineId::FirstRequest).expect("first_request");
+        assert!(!first.verified && first.notes.contains(&NOTE_ALGERIAN));
+        let oqtf = out.iter().find(|d| d.id == DeadlineId::OqtfAppeal).expect("oqtf_appeal");
+        assert!(oqtf.verified && !oqtf.notes.contains(&NOTE_ALGERIAN));
+    }
+}

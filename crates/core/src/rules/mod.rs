@@ -11,8 +11,8 @@
 //!   prints and what the tests pin.
 //! - **Explicit counting.** Every [`Deadline`] names its [`Counting`]
 //!   method, and every method is implemented once, in [`calendar`].
-//! - **Honest.** `verified` is true only for rules that DOMAIN.md tags [V].
-//!   Rules it tags [S], "unverified" or [V]/[S] are output with
+//! - **Honest.** `verified` is true only for rules that DOMAIN.md tags \[V\].
+//!   Rules it tags \[S\], "unverified" or \[V\]/\[S\] are output with
 //!   `verified: false`, and caveats go in `notes`.
 //!
 //! # Entry points
@@ -62,6 +62,24 @@
 //!   forwards, and extending these would shorten the préfecture's time or
 //!   carry the date past the birthday. Not moving them is also the safe
 //!   side.
+//!
+//! # Choices where DOMAIN.md is silent
+//!
+//! When the brief leaves room, the engine takes the reading that shows the
+//! earlier date, and says so in `notes`:
+//!
+//! - Expiry is "day 0": the window of an ANEF permit expiring on 31 March
+//!   runs from 1 December (day 120) to 30 January (day 60); a paper permit's
+//!   "2 months before expiry" run from 31 January to 30 March.
+//! - Unknown `on_anef`: the ANEF window is assumed (it closes earlier).
+//! - The OQTF appeal of 1 month (L911-1) is counted without the extra day
+//!   of a délai franc; the 7 days of L921-1 hour by hour, as DOMAIN.md says,
+//!   although courts have also read them day by day or franc.
+//! - The OQTF regime is chosen by `decided_on`, else by the notification date.
+//! - `young_adult` is an explicit fact: the engine does not guess which
+//!   paragraph of R431-5 applies from a birth date.
+//! - A proof-of-stay gap is only claimed when the facts say something about
+//!   the stay (a permit, an API, a récépissé, a visa or a filing).
 //!
 //! # Sources
 //!
