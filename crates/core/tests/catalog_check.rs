@@ -114,9 +114,15 @@ fn refused(sources: &Sources) -> Vec<Problem> {
 /// Asserts that exactly one problem of `problems` is `kind`, in `file`, for
 /// `id`, and returns it.
 fn find<'a>(problems: &'a [Problem], file: &str, id: &str, kind: &ProblemKind) -> &'a Problem {
-    let found: Vec<&Problem> =
-        problems.iter().filter(|p| &p.kind == kind && p.file == file && p.id == id).collect();
-    assert_eq!(found.len(), 1, "expected one {kind:?} in {file} for {id}, got {problems:#?}");
+    let found: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| &p.kind == kind && p.file == file && p.id == id)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {kind:?} in {file} for {id}, got {problems:#?}"
+    );
     found[0]
 }
 
@@ -129,26 +135,47 @@ fn replace(text: &str, from: &str, to: &str) -> String {
 fn the_small_catalog_is_valid_apart_from_the_eleven_other_languages() {
     let catalog = Catalog::from_sources(&sources()).expect("valid");
     let problems = catalog.check();
-    assert!(problems.iter().all(|p| matches!(p.kind, ProblemKind::MissingLanguage { .. })), "{problems:#?}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| matches!(p.kind, ProblemKind::MissingLanguage { .. })),
+        "{problems:#?}"
+    );
     assert_eq!(problems.len(), 11);
     assert!(problems.iter().all(|p| p.severity == Severity::Incomplete));
 }
 
 #[test]
 fn dangling_document_id_is_refused() {
-    let bad = sources().with("procedures/demo.toml", replace(PROCEDURE, "\"proof_of_address\"", "\"proof_of_adress\""));
+    let bad = sources().with(
+        "procedures/demo.toml",
+        replace(PROCEDURE, "\"proof_of_address\"", "\"proof_of_adress\""),
+    );
     let problems = refused(&bad);
-    let kind = ProblemKind::DanglingDocument { document: "proof_of_adress".into() };
+    let kind = ProblemKind::DanglingDocument {
+        document: "proof_of_adress".into(),
+    };
     let problem = find(&problems, "procedures/demo.toml", "demo", &kind);
     let message = problem.to_string();
-    assert!(message.starts_with("procedures/demo.toml, « demo » : le document « proof_of_adress »"), "{message}");
-    assert!(message.contains(" / procedures/demo.toml, \"demo\": document \"proof_of_adress\""), "{message}");
+    assert!(
+        message.starts_with("procedures/demo.toml, « demo » : le document « proof_of_adress »"),
+        "{message}"
+    );
+    assert!(
+        message.contains(" / procedures/demo.toml, \"demo\": document \"proof_of_adress\""),
+        "{message}"
+    );
 }
 
 #[test]
 fn dangling_document_in_a_shared_list_is_refused() {
-    let bad = sources().with("lists.toml", replace(LISTS, "\"passport\"", "\"passeport\""));
-    let kind = ProblemKind::DanglingDocument { document: "passeport".into() };
+    let bad = sources().with(
+        "lists.toml",
+        replace(LISTS, "\"passport\"", "\"passeport\""),
+    );
+    let kind = ProblemKind::DanglingDocument {
+        document: "passeport".into(),
+    };
     find(&refused(&bad), "lists.toml", "base", &kind);
 }
 
@@ -156,43 +183,85 @@ fn dangling_document_in_a_shared_list_is_refused() {
 fn dangling_list_and_fee_are_refused() {
     let bad = sources().with(
         "procedures/demo.toml",
-        replace(&replace(PROCEDURE, "include = [\"base\"]", "include = [\"bases\"]"), "fee = \"tax\"", "fee = \"taxe\""),
+        replace(
+            &replace(PROCEDURE, "include = [\"base\"]", "include = [\"bases\"]"),
+            "fee = \"tax\"",
+            "fee = \"taxe\"",
+        ),
     );
     let problems = refused(&bad);
-    find(&problems, "procedures/demo.toml", "demo", &ProblemKind::DanglingList { list: "bases".into() });
-    find(&problems, "procedures/demo.toml", "demo", &ProblemKind::DanglingFee { fee: "taxe".into() });
+    find(
+        &problems,
+        "procedures/demo.toml",
+        "demo",
+        &ProblemKind::DanglingList {
+            list: "bases".into(),
+        },
+    );
+    find(
+        &problems,
+        "procedures/demo.toml",
+        "demo",
+        &ProblemKind::DanglingFee { fee: "taxe".into() },
+    );
 }
 
 #[test]
 fn missing_translation_loads_but_is_reported_and_falls_back_to_french() {
-    let partial = sources().with("i18n/en.toml", replace(EN, "explain = \"Your passport.\"\n", ""));
-    let catalog = Catalog::from_sources(&partial).expect("a missing translation does not refuse the catalog");
+    let partial = sources().with(
+        "i18n/en.toml",
+        replace(EN, "explain = \"Your passport.\"\n", ""),
+    );
+    let catalog =
+        Catalog::from_sources(&partial).expect("a missing translation does not refuse the catalog");
     let problems = catalog.check();
-    let kind = ProblemKind::MissingTranslation { lang: "en".into(), field: "explain".into() };
+    let kind = ProblemKind::MissingTranslation {
+        lang: "en".into(),
+        field: "explain".into(),
+    };
     let problem = find(&problems, "i18n/en.toml", "documents.passport", &kind);
     assert_eq!(problem.severity, Severity::Incomplete);
 
-    let checklist = catalog.checklist("demo", "en", &BTreeMap::new(), day("2026-02-01")).expect("checklist");
-    let passport = checklist.items.iter().find(|i| i.id == "passport").expect("passport");
+    let checklist = catalog
+        .checklist("demo", "en", &BTreeMap::new(), day("2026-02-01"))
+        .expect("checklist");
+    let passport = checklist
+        .items
+        .iter()
+        .find(|i| i.id == "passport")
+        .expect("passport");
     assert!(passport.fallback);
     assert_eq!(passport.name, "Passport");
     assert_eq!(passport.explain, "Votre passeport.");
-    let address = checklist.items.iter().find(|i| i.id == "proof_of_address").expect("proof of address");
+    let address = checklist
+        .items
+        .iter()
+        .find(|i| i.id == "proof_of_address")
+        .expect("proof of address");
     assert!(!address.fallback);
 }
 
 #[test]
 fn missing_procedure_name_in_a_language_is_reported() {
-    let partial = sources().with("i18n/en.toml", replace(EN, "name = \"Demo\"", "name = \"\""));
+    let partial = sources().with(
+        "i18n/en.toml",
+        replace(EN, "name = \"Demo\"", "name = \"\""),
+    );
     let catalog = Catalog::from_sources(&partial).expect("loads");
-    let kind = ProblemKind::MissingTranslation { lang: "en".into(), field: "name".into() };
+    let kind = ProblemKind::MissingTranslation {
+        lang: "en".into(),
+        field: "name".into(),
+    };
     find(&catalog.check(), "i18n/en.toml", "procedures.demo", &kind);
 }
 
 #[test]
 fn missing_french_text_is_an_error() {
     let bad = sources().with("i18n/fr.toml", replace(FR, "name = \"Passeport\"\n", ""));
-    let kind = ProblemKind::MissingTranslation { lang: "fr".into(), field: "name".into() };
+    let kind = ProblemKind::MissingTranslation {
+        lang: "fr".into(),
+        field: "name".into(),
+    };
     find(&refused(&bad), "i18n/fr.toml", "documents.passport", &kind);
 }
 
@@ -205,7 +274,10 @@ fn missing_language_file_is_reported() {
 
 #[test]
 fn translation_of_an_unknown_id_is_a_warning() {
-    let extra = sources().with("i18n/en.toml", format!("{EN}\n[documents.visa]\nname = \"Visa\"\nexplain = \"A visa.\"\n"));
+    let extra = sources().with(
+        "i18n/en.toml",
+        format!("{EN}\n[documents.visa]\nname = \"Visa\"\nexplain = \"A visa.\"\n"),
+    );
     let catalog = Catalog::from_sources(&extra).expect("loads");
     let kind = ProblemKind::UnknownTranslationKey { lang: "en".into() };
     let problems = catalog.check();
@@ -216,7 +288,9 @@ fn translation_of_an_unknown_id_is_a_warning() {
 #[test]
 fn translation_file_named_after_another_language_is_refused() {
     let bad = sources().with("i18n/es.toml", EN);
-    let kind = ProblemKind::LanguageMismatch { declared: "en".into() };
+    let kind = ProblemKind::LanguageMismatch {
+        declared: "en".into(),
+    };
     find(&refused(&bad), "i18n/es.toml", "es", &kind);
 }
 
@@ -224,14 +298,26 @@ fn translation_file_named_after_another_language_is_refused() {
 fn procedure_without_legal_basis_is_refused() {
     let bad = sources().with(
         "procedures/demo.toml",
-        replace(PROCEDURE, "legal_bases = [{ article = \"CESEDA L422-1\", verified = false }]", "legal_bases = []"),
+        replace(
+            PROCEDURE,
+            "legal_bases = [{ article = \"CESEDA L422-1\", verified = false }]",
+            "legal_bases = []",
+        ),
     );
-    find(&refused(&bad), "procedures/demo.toml", "demo", &ProblemKind::MissingLegalBasis);
+    find(
+        &refused(&bad),
+        "procedures/demo.toml",
+        "demo",
+        &ProblemKind::MissingLegalBasis,
+    );
 }
 
 #[test]
 fn overlapping_channels_are_refused() {
-    let bad = sources().with("procedures/demo.toml", replace(PROCEDURE, "until = 2023-04-04", "until = 2023-04-05"));
+    let bad = sources().with(
+        "procedures/demo.toml",
+        replace(PROCEDURE, "until = 2023-04-04", "until = 2023-04-05"),
+    );
     let kind = ProblemKind::OverlappingDates {
         what: "channels".into(),
         first: "2021-05-01..2023-04-05".into(),
@@ -253,21 +339,38 @@ fn open_ended_period_followed_by_another_overlaps() {
 
 #[test]
 fn period_ending_before_it_starts_is_refused() {
-    let bad = sources().with("procedures/demo.toml", replace(PROCEDURE, "until = 2023-04-04", "until = 2020-04-04"));
-    let kind = ProblemKind::InvalidDateRange { what: "channels".into() };
+    let bad = sources().with(
+        "procedures/demo.toml",
+        replace(PROCEDURE, "until = 2023-04-04", "until = 2020-04-04"),
+    );
+    let kind = ProblemKind::InvalidDateRange {
+        what: "channels".into(),
+    };
     find(&refused(&bad), "procedures/demo.toml", "demo", &kind);
 }
 
 #[test]
 fn unknown_condition_flag_is_refused() {
-    let bad = sources().with("procedures/demo.toml", replace(PROCEDURE, "\"not:hosted\"", "\"not:housed\""));
-    find(&refused(&bad), "procedures/demo.toml", "demo", &ProblemKind::UnknownFlag { flag: "housed".into() });
+    let bad = sources().with(
+        "procedures/demo.toml",
+        replace(PROCEDURE, "\"not:hosted\"", "\"not:housed\""),
+    );
+    find(
+        &refused(&bad),
+        "procedures/demo.toml",
+        "demo",
+        &ProblemKind::UnknownFlag {
+            flag: "housed".into(),
+        },
+    );
 }
 
 #[test]
 fn same_procedure_in_two_files_is_refused() {
     let bad = sources().with("procedures/again.toml", PROCEDURE);
-    let kind = ProblemKind::DuplicateId { detail: "procedures/demo.toml + procedures/again.toml".into() };
+    let kind = ProblemKind::DuplicateId {
+        detail: "procedures/demo.toml + procedures/again.toml".into(),
+    };
     find(&refused(&bad), "procedures/again.toml", "demo", &kind);
 }
 
@@ -275,29 +378,53 @@ fn same_procedure_in_two_files_is_refused() {
 fn same_document_twice_in_a_list_is_refused() {
     let bad = sources().with(
         "lists.toml",
-        replace(LISTS, "items = [{ document = \"passport\" }]", "items = [{ document = \"passport\" }, { document = \"passport\" }]"),
+        replace(
+            LISTS,
+            "items = [{ document = \"passport\" }]",
+            "items = [{ document = \"passport\" }, { document = \"passport\" }]",
+        ),
     );
-    let kind = ProblemKind::DuplicateId { detail: "documents: passport".into() };
+    let kind = ProblemKind::DuplicateId {
+        detail: "documents: passport".into(),
+    };
     find(&refused(&bad), "lists.toml", "base", &kind);
 }
 
 #[test]
 fn empty_source_is_refused() {
-    let bad = sources().with("lists.toml", replace(LISTS, "source = \"annexe 10\"", "source = \"  \""));
-    find(&refused(&bad), "lists.toml", "base", &ProblemKind::EmptyString { field: "source".into() });
+    let bad = sources().with(
+        "lists.toml",
+        replace(LISTS, "source = \"annexe 10\"", "source = \"  \""),
+    );
+    find(
+        &refused(&bad),
+        "lists.toml",
+        "base",
+        &ProblemKind::EmptyString {
+            field: "source".into(),
+        },
+    );
 }
 
 #[test]
 fn reduced_rate_without_reduced_amount_is_refused() {
     let bad = sources().with("fees.toml", replace(FEES, "reduced_cents = 10000, ", ""));
-    let kind = ProblemKind::MissingReducedRate { fee: "tax".into(), from: "2026-01-01".into() };
+    let kind = ProblemKind::MissingReducedRate {
+        fee: "tax".into(),
+        from: "2026-01-01".into(),
+    };
     find(&refused(&bad), "procedures/demo.toml", "demo", &kind);
 }
 
 #[test]
 fn include_cycle_is_refused() {
-    let cyclic = format!("{LISTS}\n[lists.other]\nsource = \"s\"\nverified = true\ninclude = [\"base\"]\n");
-    let cyclic = replace(&cyclic, "verified = true\nitems", "verified = true\ninclude = [\"other\"]\nitems");
+    let cyclic =
+        format!("{LISTS}\n[lists.other]\nsource = \"s\"\nverified = true\ninclude = [\"base\"]\n");
+    let cyclic = replace(
+        &cyclic,
+        "verified = true\nitems",
+        "verified = true\ninclude = [\"other\"]\nitems",
+    );
     let problems = refused(&sources().with("lists.toml", cyclic));
     find(&problems, "lists.toml", "base", &ProblemKind::IncludeCycle);
     find(&problems, "lists.toml", "other", &ProblemKind::IncludeCycle);
@@ -305,13 +432,32 @@ fn include_cycle_is_refused() {
 
 #[test]
 fn freshness_with_two_rules_is_refused() {
-    let bad = sources().with("documents.toml", replace(DOCUMENTS, "max_age_months = 6,", "max_age_months = 6, last_months = 3,"));
-    find(&refused(&bad), "documents.toml", "proof_of_address", &ProblemKind::InvalidFreshness);
+    let bad = sources().with(
+        "documents.toml",
+        replace(
+            DOCUMENTS,
+            "max_age_months = 6,",
+            "max_age_months = 6, last_months = 3,",
+        ),
+    );
+    find(
+        &refused(&bad),
+        "documents.toml",
+        "proof_of_address",
+        &ProblemKind::InvalidFreshness,
+    );
 }
 
 #[test]
 fn unknown_field_is_a_parse_error_naming_the_file() {
-    let bad = sources().with("procedures/demo.toml", replace(PROCEDURE, "verified = true\ninclude", "verifed = true\ninclude"));
+    let bad = sources().with(
+        "procedures/demo.toml",
+        replace(
+            PROCEDURE,
+            "verified = true\ninclude",
+            "verifed = true\ninclude",
+        ),
+    );
     match Catalog::from_sources(&bad) {
         Err(error @ CatalogError::Parse { .. }) => {
             let message = error.to_string();
@@ -326,45 +472,90 @@ fn unknown_field_is_a_parse_error_naming_the_file() {
 #[test]
 fn missing_top_level_file_is_named() {
     match Catalog::from_sources(&sources().without("fees.toml")) {
-        Err(error @ CatalogError::MissingFile { .. }) => assert!(error.to_string().contains("fees.toml")),
+        Err(error @ CatalogError::MissingFile { .. }) => {
+            assert!(error.to_string().contains("fees.toml"))
+        }
         other => panic!("expected a missing file, got {other:?}"),
     }
 }
 
 #[test]
 fn refusal_message_is_french_then_english_and_lists_the_problems() {
-    let bad = sources().with("procedures/demo.toml", replace(PROCEDURE, "\"not:hosted\"", "\"not:housed\""));
+    let bad = sources().with(
+        "procedures/demo.toml",
+        replace(PROCEDURE, "\"not:hosted\"", "\"not:housed\""),
+    );
     let error = Catalog::from_sources(&bad).expect_err("refused");
     let message = error.to_string();
-    let french = message.find("Le catalogue est refusé").expect("French first");
-    let english = message.find("The catalog is refused").expect("then English");
+    let french = message
+        .find("Le catalogue est refusé")
+        .expect("French first");
+    let english = message
+        .find("The catalog is refused")
+        .expect("then English");
     assert!(french < english);
     assert!(message.contains("housed"));
 }
 
 #[test]
 fn dates_may_be_toml_dates_or_strings() {
-    let quoted = sources().with("procedures/demo.toml", replace(PROCEDURE, "from = 2023-04-05", "from = \"2023-04-05\""));
+    let quoted = sources().with(
+        "procedures/demo.toml",
+        replace(PROCEDURE, "from = 2023-04-05", "from = \"2023-04-05\""),
+    );
     let catalog = Catalog::from_sources(&quoted).expect("loads");
-    let checklist = catalog.checklist("demo", "fr", &BTreeMap::new(), day("2023-04-05")).expect("checklist");
+    let checklist = catalog
+        .checklist("demo", "fr", &BTreeMap::new(), day("2023-04-05"))
+        .expect("checklist");
     assert_eq!(checklist.channel.map(|c| c.from), Some(day("2023-04-05")));
-    let bad = sources().with("procedures/demo.toml", replace(PROCEDURE, "from = 2023-04-05", "from = 2023-04-05T10:00:00"));
-    assert!(matches!(Catalog::from_sources(&bad), Err(CatalogError::Parse { .. })));
+    let bad = sources().with(
+        "procedures/demo.toml",
+        replace(PROCEDURE, "from = 2023-04-05", "from = 2023-04-05T10:00:00"),
+    );
+    assert!(matches!(
+        Catalog::from_sources(&bad),
+        Err(CatalogError::Parse { .. })
+    ));
 }
 
 #[test]
 fn checklist_follows_dates_flags_and_rates() {
     let catalog = Catalog::from_sources(&sources()).expect("valid");
-    let before = catalog.checklist("demo", "fr", &BTreeMap::new(), day("2023-04-04")).expect("checklist");
-    assert_eq!(before.channel.as_ref().map(|c| c.from), Some(day("2021-05-01")));
+    let before = catalog
+        .checklist("demo", "fr", &BTreeMap::new(), day("2023-04-04"))
+        .expect("checklist");
+    assert_eq!(
+        before.channel.as_ref().map(|c| c.from),
+        Some(day("2021-05-01"))
+    );
     assert_eq!(before.fees[0].amount_cents, 5000);
-    let after = catalog.checklist("demo", "fr", &BTreeMap::new(), day("2026-01-01")).expect("checklist");
+    let after = catalog
+        .checklist("demo", "fr", &BTreeMap::new(), day("2026-01-01"))
+        .expect("checklist");
     assert_eq!(after.fees[0].amount_cents, 10000);
-    assert_eq!(after.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["passport", "proof_of_address"]);
+    assert_eq!(
+        after
+            .items
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>(),
+        ["passport", "proof_of_address"]
+    );
     let hosted: BTreeMap<String, bool> = [("hosted".to_owned(), true)].into();
-    let hosted = catalog.checklist("demo", "fr", &hosted, day("2026-01-01")).expect("checklist");
-    assert_eq!(hosted.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["passport"]);
-    let before_any_channel = catalog.checklist("demo", "fr", &BTreeMap::new(), day("2020-01-01")).expect("checklist");
+    let hosted = catalog
+        .checklist("demo", "fr", &hosted, day("2026-01-01"))
+        .expect("checklist");
+    assert_eq!(
+        hosted
+            .items
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>(),
+        ["passport"]
+    );
+    let before_any_channel = catalog
+        .checklist("demo", "fr", &BTreeMap::new(), day("2020-01-01"))
+        .expect("checklist");
     assert!(before_any_channel.channel.is_none());
     assert!(before_any_channel.fees.is_empty());
 }

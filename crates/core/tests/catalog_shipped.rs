@@ -6,8 +6,8 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use sesame_core::catalog::{
-    Catalog, Channel, ItemOrigin, Problem, ProblemKind, Regime, Request, Severity, Sources,
-    REQUIRED_LANGUAGES,
+    Catalog, Channel, ItemOrigin, Problem, ProblemKind, REQUIRED_LANGUAGES, Regime, Request,
+    Severity, Sources,
 };
 
 fn day(text: &str) -> NaiveDate {
@@ -34,9 +34,18 @@ fn shipped_catalog_passes_check_apart_from_translations() {
     let problems = shipped().check();
     let wrong: Vec<&Problem> = problems
         .iter()
-        .filter(|p| !matches!(p.kind, ProblemKind::MissingLanguage { .. } | ProblemKind::MissingTranslation { .. }))
+        .filter(|p| {
+            !matches!(
+                p.kind,
+                ProblemKind::MissingLanguage { .. } | ProblemKind::MissingTranslation { .. }
+            )
+        })
         .collect();
-    assert!(wrong.is_empty(), "the shipped catalog has problems:\n{}", show(&wrong));
+    assert!(
+        wrong.is_empty(),
+        "the shipped catalog has problems:\n{}",
+        show(&wrong)
+    );
 }
 
 #[test]
@@ -45,13 +54,16 @@ fn shipped_catalog_is_complete_in_french_and_english() {
     let missing: Vec<&Problem> = problems
         .iter()
         .filter(|p| match &p.kind {
-            ProblemKind::MissingLanguage { lang } | ProblemKind::MissingTranslation { lang, .. } => {
-                lang == "fr" || lang == "en"
-            }
+            ProblemKind::MissingLanguage { lang }
+            | ProblemKind::MissingTranslation { lang, .. } => lang == "fr" || lang == "en",
             _ => false,
         })
         .collect();
-    assert!(missing.is_empty(), "missing French or English texts:\n{}", show(&missing));
+    assert!(
+        missing.is_empty(),
+        "missing French or English texts:\n{}",
+        show(&missing)
+    );
 }
 
 /// Fails until the translators' files for all of REQUIRED_LANGUAGES land.
@@ -60,11 +72,16 @@ fn shipped_catalog_is_complete_in_every_required_language() {
     let problems = shipped().check();
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();
     for problem in &problems {
-        if let ProblemKind::MissingLanguage { lang } | ProblemKind::MissingTranslation { lang, .. } = &problem.kind {
+        if let ProblemKind::MissingLanguage { lang }
+        | ProblemKind::MissingTranslation { lang, .. } = &problem.kind
+        {
             *missing.entry(lang.clone()).or_default() += 1;
         }
     }
-    assert!(missing.is_empty(), "texts missing per language (of {REQUIRED_LANGUAGES:?}): {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "texts missing per language (of {REQUIRED_LANGUAGES:?}): {missing:?}"
+    );
 }
 
 #[test]
@@ -76,8 +93,13 @@ fn shipped_sources_match_the_asset_directory() {
     let mut embedded: Vec<(&str, &str)> = shipped.files().collect();
     disk.sort();
     embedded.sort();
-    let names = |files: &[(&str, &str)]| files.iter().map(|(p, _)| p.to_string()).collect::<Vec<_>>();
-    assert_eq!(names(&embedded), names(&disk), "add new asset files to SHIPPED in catalog/sources.rs");
+    let names =
+        |files: &[(&str, &str)]| files.iter().map(|(p, _)| p.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&embedded),
+        names(&disk),
+        "add new asset files to SHIPPED in catalog/sources.rs"
+    );
     assert_eq!(embedded, disk);
 }
 
@@ -106,7 +128,11 @@ fn every_procedure_gives_a_checklist_in_every_required_language() {
             assert!(!checklist.legal_bases.is_empty(), "{id}: no legal basis");
             assert!(checklist.channel.is_some(), "{id}: no channel on {on}");
             for item in &checklist.items {
-                assert!(!item.name.is_empty() && !item.explain.is_empty(), "{id}/{} in {lang}: empty text", item.id);
+                assert!(
+                    !item.name.is_empty() && !item.explain.is_empty(),
+                    "{id}/{} in {lang}: empty text",
+                    item.id
+                );
                 assert!(!item.name_fr.is_empty() && !item.explain_fr.is_empty());
                 assert!(!item.source.is_empty());
             }
@@ -136,7 +162,10 @@ fn catalog_covers_the_required_procedures_and_documents() {
         Request::VlstsValidation,
         Request::Naturalisation,
     ] {
-        assert!(catalog.procedures().values().any(|p| p.request == request), "no {request:?} procedure");
+        assert!(
+            catalog.procedures().values().any(|p| p.request == request),
+            "no {request:?} procedure"
+        );
     }
 }
 
@@ -144,17 +173,30 @@ fn catalog_covers_the_required_procedures_and_documents() {
 fn hosted_applicant_brings_the_hosts_papers_instead_of_a_bill() {
     let catalog = shipped();
     let on = day("2026-03-02");
-    let alone = catalog.checklist("etudiant_renewal", "fr", &BTreeMap::new(), on).expect("checklist");
-    let ids = |c: &sesame_core::catalog::Checklist| c.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+    let alone = catalog
+        .checklist("etudiant_renewal", "fr", &BTreeMap::new(), on)
+        .expect("checklist");
+    let ids = |c: &sesame_core::catalog::Checklist| {
+        c.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>()
+    };
     assert!(ids(&alone).contains(&"proof_of_address".to_owned()));
     assert!(!ids(&alone).contains(&"host_attestation".to_owned()));
-    let hosted = catalog.checklist("etudiant_renewal", "fr", &flags(&["hosted"]), on).expect("checklist");
+    let hosted = catalog
+        .checklist("etudiant_renewal", "fr", &flags(&["hosted"]), on)
+        .expect("checklist");
     assert!(!ids(&hosted).contains(&"proof_of_address".to_owned()));
     for id in ["host_attestation", "host_id", "host_proof_of_address"] {
         assert!(ids(&hosted).contains(&id.to_owned()), "{id} missing");
     }
-    let address = alone.items.iter().find(|i| i.id == "proof_of_address").expect("proof of address");
-    assert_eq!(address.freshness.as_ref().and_then(|f| f.max_age_months), Some(6));
+    let address = alone
+        .items
+        .iter()
+        .find(|i| i.id == "proof_of_address")
+        .expect("proof of address");
+    assert_eq!(
+        address.freshness.as_ref().and_then(|f| f.max_age_months),
+        Some(6)
+    );
     assert!(matches!(address.origin, ItemOrigin::List { .. }));
 }
 
@@ -162,12 +204,22 @@ fn hosted_applicant_brings_the_hosts_papers_instead_of_a_bill() {
 fn anef_procedures_ask_for_the_ephoto_code_and_prefecture_ones_for_photos() {
     let catalog = shipped();
     let on = day("2026-03-02");
-    let online = catalog.checklist("etudiant_renewal", "fr", &BTreeMap::new(), on).expect("checklist");
-    assert_eq!(online.channel.as_ref().map(|c| c.channel), Some(Channel::Anef));
+    let online = catalog
+        .checklist("etudiant_renewal", "fr", &BTreeMap::new(), on)
+        .expect("checklist");
+    assert_eq!(
+        online.channel.as_ref().map(|c| c.channel),
+        Some(Channel::Anef)
+    );
     assert!(online.items.iter().any(|i| i.id == "ephoto_code"));
     assert!(!online.items.iter().any(|i| i.id == "photos"));
-    let paper = catalog.checklist("salarie_renewal", "fr", &BTreeMap::new(), on).expect("checklist");
-    assert_eq!(paper.channel.as_ref().map(|c| c.channel), Some(Channel::Prefecture));
+    let paper = catalog
+        .checklist("salarie_renewal", "fr", &BTreeMap::new(), on)
+        .expect("checklist");
+    assert_eq!(
+        paper.channel.as_ref().map(|c| c.channel),
+        Some(Channel::Prefecture)
+    );
     assert!(paper.items.iter().any(|i| i.id == "photos"));
     assert!(!paper.items.iter().any(|i| i.id == "ephoto_code"));
 }
@@ -177,7 +229,12 @@ fn family_permits_moved_to_anef_on_5_april_2023() {
     let catalog = shipped();
     let channel = |d: &str| {
         catalog
-            .checklist("vpf_conjoint_francais_renewal", "fr", &BTreeMap::new(), day(d))
+            .checklist(
+                "vpf_conjoint_francais_renewal",
+                "fr",
+                &BTreeMap::new(),
+                day(d),
+            )
             .expect("checklist")
             .channel
             .map(|c| c.channel)
@@ -199,31 +256,71 @@ fn language_levels_of_decret_2025_647_start_on_1_january_2026() {
             .map(|i| (i.level, i.verified))
     };
     use sesame_core::catalog::LanguageLevel::*;
-    assert_eq!(level("naturalisation", "2025-12-31"), Some((Some(B1), false)));
-    assert_eq!(level("naturalisation", "2026-01-01"), Some((Some(B2), false)));
-    assert_eq!(level("carte_resident_first", "2026-01-01"), Some((Some(B1), false)));
+    assert_eq!(
+        level("naturalisation", "2025-12-31"),
+        Some((Some(B1), false))
+    );
+    assert_eq!(
+        level("naturalisation", "2026-01-01"),
+        Some((Some(B2), false))
+    );
+    assert_eq!(
+        level("carte_resident_first", "2026-01-01"),
+        Some((Some(B1), false))
+    );
     assert_eq!(level("passeport_talent_first", "2025-12-31"), None);
-    assert_eq!(level("passeport_talent_first", "2026-01-01"), Some((Some(A2), false)));
+    assert_eq!(
+        level("passeport_talent_first", "2026-01-01"),
+        Some((Some(A2), false))
+    );
     // A renewal asks for A2 only when it leads to a first multi-year card.
     assert_eq!(level("salarie_renewal", "2026-06-01"), None);
     let multiyear = catalog
-        .checklist("salarie_renewal", "fr", &flags(&["first_multiyear_card"]), day("2026-06-01"))
+        .checklist(
+            "salarie_renewal",
+            "fr",
+            &flags(&["first_multiyear_card"]),
+            day("2026-06-01"),
+        )
         .expect("checklist");
-    assert!(multiyear.items.iter().any(|i| i.id == "civic_exam_certificate"));
+    assert!(
+        multiyear
+            .items
+            .iter()
+            .any(|i| i.id == "civic_exam_certificate")
+    );
 }
 
 #[test]
 fn fees_of_the_2026_budget_law_are_stored_unverified() {
     let catalog = shipped();
     let fee = |d: &str| {
-        let checklist = catalog.checklist("salarie_first", "fr", &BTreeMap::new(), day(d)).expect("checklist");
-        let line = checklist.fees.iter().find(|f| f.fee == "taxe_l436_1_first").cloned().expect("first-permit tax");
+        let checklist = catalog
+            .checklist("salarie_first", "fr", &BTreeMap::new(), day(d))
+            .expect("checklist");
+        let line = checklist
+            .fees
+            .iter()
+            .find(|f| f.fee == "taxe_l436_1_first")
+            .cloned()
+            .expect("first-permit tax");
         (line.amount_cents, line.verified)
     };
     assert_eq!(fee("2025-06-01"), (20000, false));
     assert_eq!(fee("2026-06-01"), (30000, false));
-    let student = catalog.checklist("etudiant_renewal", "fr", &BTreeMap::new(), day("2025-06-01")).expect("checklist");
-    let tax = student.fees.iter().find(|f| f.fee == "taxe_l436_1_renewal").expect("renewal tax");
+    let student = catalog
+        .checklist(
+            "etudiant_renewal",
+            "fr",
+            &BTreeMap::new(),
+            day("2025-06-01"),
+        )
+        .expect("checklist");
+    let tax = student
+        .fees
+        .iter()
+        .find(|f| f.fee == "taxe_l436_1_renewal")
+        .expect("renewal tax");
     assert_eq!(tax.amount_cents, 5000, "students pay the reduced rate");
 }
 
@@ -231,9 +328,16 @@ fn fees_of_the_2026_budget_law_are_stored_unverified() {
 fn dcem_is_free_for_children_of_eu_citizens() {
     let catalog = shipped();
     let on = day("2026-03-02");
-    let paying = catalog.checklist("dcem_first", "fr", &BTreeMap::new(), on).expect("checklist");
-    assert_eq!(paying.fees.iter().map(|f| f.amount_cents).sum::<u32>(), 5000);
-    let free = catalog.checklist("dcem_first", "fr", &flags(&["eu_parent"]), on).expect("checklist");
+    let paying = catalog
+        .checklist("dcem_first", "fr", &BTreeMap::new(), on)
+        .expect("checklist");
+    assert_eq!(
+        paying.fees.iter().map(|f| f.amount_cents).sum::<u32>(),
+        5000
+    );
+    let free = catalog
+        .checklist("dcem_first", "fr", &flags(&["eu_parent"]), on)
+        .expect("checklist");
     assert!(free.fees.is_empty());
 }
 
@@ -242,26 +346,42 @@ fn algerian_checklist_follows_the_ground_of_the_request() {
     let catalog = shipped();
     let on = day("2026-03-02");
     let spouse = catalog
-        .checklist("algerian_certificat_residence_first", "fr", &flags(&["ground_spouse_of_french", "married_abroad"]), on)
+        .checklist(
+            "algerian_certificat_residence_first",
+            "fr",
+            &flags(&["ground_spouse_of_french", "married_abroad"]),
+            on,
+        )
         .expect("checklist");
     let ids: Vec<&str> = spouse.items.iter().map(|i| i.id.as_str()).collect();
     assert!(ids.contains(&"marriage_transcription"));
     assert!(!ids.contains(&"enrolment_certificate"));
     assert!(!ids.contains(&"language_certificate"));
-    assert!(spouse.items.iter().all(|i| !i.verified), "nothing of the Algerian regime is verified yet");
+    assert!(
+        spouse.items.iter().all(|i| !i.verified),
+        "nothing of the Algerian regime is verified yet"
+    );
 }
 
 #[test]
 fn a_language_without_translation_falls_back_to_french_with_a_marker() {
     let catalog = shipped();
     let on = day("2026-03-02");
-    let english = catalog.checklist("duplicata", "en", &BTreeMap::new(), on).expect("checklist");
+    let english = catalog
+        .checklist("duplicata", "en", &BTreeMap::new(), on)
+        .expect("checklist");
     assert!(english.items.iter().all(|i| !i.fallback));
     assert!(!english.reviewed);
-    let police = english.items.iter().find(|i| i.id == "passport").expect("passport");
+    let police = english
+        .items
+        .iter()
+        .find(|i| i.id == "passport")
+        .expect("passport");
     assert_eq!(police.name, "Passport");
     assert_eq!(police.name_fr, "Passeport");
-    let french = catalog.checklist("duplicata", "fr", &BTreeMap::new(), on).expect("checklist");
+    let french = catalog
+        .checklist("duplicata", "fr", &BTreeMap::new(), on)
+        .expect("checklist");
     assert!(french.reviewed);
     assert!(french.items.iter().all(|i| !i.fallback));
 }
@@ -270,14 +390,20 @@ fn a_language_without_translation_falls_back_to_french_with_a_marker() {
 fn unknown_procedure_and_language_are_named_in_the_error() {
     let catalog = shipped();
     let on = day("2026-03-02");
-    let error = catalog.checklist("carte_bleue", "fr", &BTreeMap::new(), on).expect_err("unknown procedure");
+    let error = catalog
+        .checklist("carte_bleue", "fr", &BTreeMap::new(), on)
+        .expect_err("unknown procedure");
     assert!(error.to_string().contains("carte_bleue"));
     assert_eq!(error.code(), "catalog.unknown_procedure");
-    let error = catalog.checklist("duplicata", "de", &BTreeMap::new(), on).expect_err("unknown language");
+    let error = catalog
+        .checklist("duplicata", "de", &BTreeMap::new(), on)
+        .expect_err("unknown language");
     assert!(error.to_string().contains("\"de\""));
     assert_eq!(error.code(), "catalog.unknown_language");
     // Case does not matter, the canonical tag is returned.
-    let dari = catalog.checklist("duplicata", "fa-af", &BTreeMap::new(), on).expect("checklist");
+    let dari = catalog
+        .checklist("duplicata", "fa-af", &BTreeMap::new(), on)
+        .expect("checklist");
     assert_eq!(dari.lang, "fa-AF");
 }
 
@@ -285,7 +411,12 @@ fn unknown_procedure_and_language_are_named_in_the_error() {
 fn unknown_input_flags_are_reported_not_fatal() {
     let catalog = shipped();
     let checklist = catalog
-        .checklist("duplicata", "fr", &flags(&["card_stolen", "force_majeure"]), day("2026-03-02"))
+        .checklist(
+            "duplicata",
+            "fr",
+            &flags(&["card_stolen", "force_majeure"]),
+            day("2026-03-02"),
+        )
         .expect("checklist");
     assert_eq!(checklist.unknown_flags, vec!["force_majeure".to_owned()]);
     assert!(checklist.items.iter().any(|i| i.id == "police_report"));

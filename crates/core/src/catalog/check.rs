@@ -8,12 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use super::model::{Conditions, DocumentItem, Freshness, Rate};
-use super::overrides::{is_departement_code, Contact};
-use super::problem::{Problem, ProblemKind, MAX_EXPLAIN_CHARS};
+use super::overrides::{Contact, is_departement_code};
+use super::problem::{MAX_EXPLAIN_CHARS, Problem, ProblemKind};
 use super::{Catalog, REQUIRED_LANGUAGES};
 
 pub(super) fn check(catalog: &Catalog) -> Vec<Problem> {
-    let mut checker = Checker { catalog, out: catalog.load_problems.clone() };
+    let mut checker = Checker {
+        catalog,
+        out: catalog.load_problems.clone(),
+    };
     checker.edition();
     checker.flags();
     checker.documents();
@@ -53,7 +56,13 @@ impl Checker<'_> {
 
     fn text(&mut self, file: &str, id: &str, field: &str, value: &str) {
         if value.trim().is_empty() {
-            self.push(file, id, ProblemKind::EmptyString { field: field.to_owned() });
+            self.push(
+                file,
+                id,
+                ProblemKind::EmptyString {
+                    field: field.to_owned(),
+                },
+            );
         }
     }
 
@@ -65,14 +74,26 @@ impl Checker<'_> {
 
     fn id(&mut self, file: &str, what: &str, id: &str) {
         if !is_id(id) {
-            self.push(file, id, ProblemKind::InvalidId { what: what.to_owned() });
+            self.push(
+                file,
+                id,
+                ProblemKind::InvalidId {
+                    what: what.to_owned(),
+                },
+            );
         }
     }
 
     fn conditions(&mut self, file: &str, id: &str, conditions: &Conditions) {
         for condition in &conditions.0 {
             if !self.catalog.flags.contains_key(&condition.flag) {
-                self.push(file, id, ProblemKind::UnknownFlag { flag: condition.flag.clone() });
+                self.push(
+                    file,
+                    id,
+                    ProblemKind::UnknownFlag {
+                        flag: condition.flag.clone(),
+                    },
+                );
             }
         }
     }
@@ -86,10 +107,22 @@ impl Checker<'_> {
     }
 
     /// Checks each period's bounds, then that no two periods share a day.
-    fn periods(&mut self, file: &str, id: &str, what: &str, periods: &[(NaiveDate, Option<NaiveDate>)]) {
+    fn periods(
+        &mut self,
+        file: &str,
+        id: &str,
+        what: &str,
+        periods: &[(NaiveDate, Option<NaiveDate>)],
+    ) {
         for (from, until) in periods {
             if until.is_some_and(|u| u < *from) {
-                self.push(file, id, ProblemKind::InvalidDateRange { what: what.to_owned() });
+                self.push(
+                    file,
+                    id,
+                    ProblemKind::InvalidDateRange {
+                        what: what.to_owned(),
+                    },
+                );
             }
         }
         let mut sorted = periods.to_vec();
@@ -116,13 +149,27 @@ impl Checker<'_> {
         let mut groups: BTreeMap<&str, usize> = BTreeMap::new();
         for (index, item) in items.iter().enumerate() {
             if !self.catalog.documents.contains_key(&item.document) {
-                self.push(file, owner, ProblemKind::DanglingDocument { document: item.document.clone() });
+                self.push(
+                    file,
+                    owner,
+                    ProblemKind::DanglingDocument {
+                        document: item.document.clone(),
+                    },
+                );
             }
             self.conditions(file, owner, &item.when);
-            if let (Some(from), Some(until)) = (item.from, item.until) {
-                if until < from {
-                    self.push(file, owner, ProblemKind::InvalidDateRange { what: format!("documents ({})", item.document) });
-                }
+            if item
+                .from
+                .zip(item.until)
+                .is_some_and(|(from, until)| until < from)
+            {
+                self.push(
+                    file,
+                    owner,
+                    ProblemKind::InvalidDateRange {
+                        what: format!("documents ({})", item.document),
+                    },
+                );
             }
             if let Some(freshness) = &item.freshness {
                 self.freshness(file, owner, freshness);
@@ -138,13 +185,25 @@ impl Checker<'_> {
                     && earlier.channel == item.channel
                     && ranges_meet(earlier.from, earlier.until, item.from, item.until);
                 if same {
-                    self.push(file, owner, ProblemKind::DuplicateId { detail: format!("documents: {}", item.document) });
+                    self.push(
+                        file,
+                        owner,
+                        ProblemKind::DuplicateId {
+                            detail: format!("documents: {}", item.document),
+                        },
+                    );
                 }
             }
         }
         for (group, count) in groups {
             if count == 1 {
-                self.push(file, owner, ProblemKind::LonelyAlternative { group: group.to_owned() });
+                self.push(
+                    file,
+                    owner,
+                    ProblemKind::LonelyAlternative {
+                        group: group.to_owned(),
+                    },
+                );
             }
         }
     }
@@ -192,7 +251,13 @@ impl Checker<'_> {
             self.text(file, id, "source", &list.source);
             for include in &list.include {
                 if !self.catalog.lists.contains_key(&include.list) {
-                    self.push(file, id, ProblemKind::DanglingList { list: include.list.clone() });
+                    self.push(
+                        file,
+                        id,
+                        ProblemKind::DanglingList {
+                            list: include.list.clone(),
+                        },
+                    );
                 }
                 self.conditions(file, id, &include.when);
             }
@@ -208,7 +273,9 @@ impl Checker<'_> {
         let mut seen = BTreeSet::new();
         let mut stack: Vec<&str> = vec![start];
         while let Some(name) = stack.pop() {
-            let Some(list) = self.catalog.lists.get(name) else { continue };
+            let Some(list) = self.catalog.lists.get(name) else {
+                continue;
+            };
             for include in &list.include {
                 if include.list == start {
                     return true;
@@ -250,7 +317,13 @@ impl Checker<'_> {
             self.text(file, id, "source", &procedure.source);
             for include in &procedure.include {
                 if !self.catalog.lists.contains_key(&include.list) {
-                    self.push(file, id, ProblemKind::DanglingList { list: include.list.clone() });
+                    self.push(
+                        file,
+                        id,
+                        ProblemKind::DanglingList {
+                            list: include.list.clone(),
+                        },
+                    );
                 }
                 self.conditions(file, id, &include.when);
             }
@@ -262,7 +335,13 @@ impl Checker<'_> {
                 self.text(file, id, "legal_bases.article", &basis.article);
                 self.optional_text(file, id, "legal_bases.source", basis.source.as_ref());
                 if !articles.insert(basis.article.as_str()) {
-                    self.push(file, id, ProblemKind::DuplicateId { detail: format!("legal_bases: {}", basis.article) });
+                    self.push(
+                        file,
+                        id,
+                        ProblemKind::DuplicateId {
+                            detail: format!("legal_bases: {}", basis.article),
+                        },
+                    );
                 }
             }
             if procedure.channels.is_empty() {
@@ -271,19 +350,36 @@ impl Checker<'_> {
             for channel in &procedure.channels {
                 self.text(file, id, "channels.source", &channel.source);
             }
-            let spans: Vec<_> = procedure.channels.iter().map(|c| (c.from, c.until)).collect();
+            let spans: Vec<_> = procedure
+                .channels
+                .iter()
+                .map(|c| (c.from, c.until))
+                .collect();
             self.periods(file, id, "channels", &spans);
             for (index, fee_ref) in procedure.fees.iter().enumerate() {
                 self.conditions(file, id, &fee_ref.when);
                 self.text(file, id, "fees.source", &fee_ref.source);
                 match self.catalog.fees.get(&fee_ref.fee) {
-                    None => self.push(file, id, ProblemKind::DanglingFee { fee: fee_ref.fee.clone() }),
+                    None => self.push(
+                        file,
+                        id,
+                        ProblemKind::DanglingFee {
+                            fee: fee_ref.fee.clone(),
+                        },
+                    ),
                     Some(schedule) if fee_ref.rate == Rate::Reduced => {
-                        for period in schedule.periods.iter().filter(|p| p.reduced_cents.is_none()) {
+                        for period in schedule
+                            .periods
+                            .iter()
+                            .filter(|p| p.reduced_cents.is_none())
+                        {
                             self.push(
                                 file,
                                 id,
-                                ProblemKind::MissingReducedRate { fee: fee_ref.fee.clone(), from: period.from.to_string() },
+                                ProblemKind::MissingReducedRate {
+                                    fee: fee_ref.fee.clone(),
+                                    from: period.from.to_string(),
+                                },
                             );
                         }
                     }
@@ -293,7 +389,13 @@ impl Checker<'_> {
                     .iter()
                     .any(|earlier| earlier.fee == fee_ref.fee && earlier.when == fee_ref.when);
                 if twice {
-                    self.push(file, id, ProblemKind::DuplicateId { detail: format!("fees: {}", fee_ref.fee) });
+                    self.push(
+                        file,
+                        id,
+                        ProblemKind::DuplicateId {
+                            detail: format!("fees: {}", fee_ref.fee),
+                        },
+                    );
                 }
             }
             self.items(file, id, &procedure.documents);
@@ -309,7 +411,13 @@ impl Checker<'_> {
         for lang in REQUIRED_LANGUAGES {
             let file = format!("i18n/{lang}.toml");
             let Some(translation) = self.catalog.translations.get(lang) else {
-                self.push(&file, lang, ProblemKind::MissingLanguage { lang: lang.to_owned() });
+                self.push(
+                    &file,
+                    lang,
+                    ProblemKind::MissingLanguage {
+                        lang: lang.to_owned(),
+                    },
+                );
                 continue;
             };
             for id in self.catalog.documents.keys() {
@@ -319,26 +427,55 @@ impl Checker<'_> {
                 let explain = text.and_then(|t| t.explain.as_deref()).unwrap_or("");
                 for (field, value) in [("name", name), ("explain", explain)] {
                     if value.trim().is_empty() {
-                        self.push(&file, &key, ProblemKind::MissingTranslation { lang: lang.to_owned(), field: field.to_owned() });
+                        self.push(
+                            &file,
+                            &key,
+                            ProblemKind::MissingTranslation {
+                                lang: lang.to_owned(),
+                                field: field.to_owned(),
+                            },
+                        );
                     }
                 }
                 let chars = explain.chars().count();
                 if chars > MAX_EXPLAIN_CHARS {
-                    self.push(&file, &key, ProblemKind::ExplanationTooLong { lang: lang.to_owned(), chars });
+                    self.push(
+                        &file,
+                        &key,
+                        ProblemKind::ExplanationTooLong {
+                            lang: lang.to_owned(),
+                            chars,
+                        },
+                    );
                 }
             }
             for id in self.catalog.procedures.keys() {
                 let key = format!("procedures.{id}");
-                let name = translation.procedures.get(id).and_then(|t| t.name.as_deref()).unwrap_or("");
+                let name = translation
+                    .procedures
+                    .get(id)
+                    .and_then(|t| t.name.as_deref())
+                    .unwrap_or("");
                 if name.trim().is_empty() {
-                    self.push(&file, &key, ProblemKind::MissingTranslation { lang: lang.to_owned(), field: "name".to_owned() });
+                    self.push(
+                        &file,
+                        &key,
+                        ProblemKind::MissingTranslation {
+                            lang: lang.to_owned(),
+                            field: "name".to_owned(),
+                        },
+                    );
                 }
             }
         }
         for (lang, translation) in &self.catalog.translations {
             let file = translation.file.as_str();
             if !REQUIRED_LANGUAGES.contains(&lang.as_str()) {
-                self.push(file, lang, ProblemKind::UnexpectedLanguage { lang: lang.clone() });
+                self.push(
+                    file,
+                    lang,
+                    ProblemKind::UnexpectedLanguage { lang: lang.clone() },
+                );
             }
             let unknown_documents = translation
                 .documents
@@ -352,22 +489,38 @@ impl Checker<'_> {
                 .map(|id| format!("procedures.{id}"));
             let unknown: Vec<String> = unknown_documents.chain(unknown_procedures).collect();
             for key in unknown {
-                self.push(file, &key, ProblemKind::UnknownTranslationKey { lang: lang.clone() });
+                self.push(
+                    file,
+                    &key,
+                    ProblemKind::UnknownTranslationKey { lang: lang.clone() },
+                );
             }
         }
     }
 
     fn overrides(&mut self) {
-        let Some(overrides) = &self.catalog.overrides else { return };
+        let Some(overrides) = &self.catalog.overrides else {
+            return;
+        };
         let file = overrides.file.as_str();
-        if let Some(code) = &overrides.default {
-            if !is_departement_code(code) {
-                self.push(file, "default", ProblemKind::InvalidDepartement { code: code.clone() });
-            }
+        if let Some(code) = overrides
+            .default
+            .as_ref()
+            .filter(|code| !is_departement_code(code))
+        {
+            self.push(
+                file,
+                "default",
+                ProblemKind::InvalidDepartement { code: code.clone() },
+            );
         }
         for (code, departement) in &overrides.departements {
             if !is_departement_code(code) {
-                self.push(file, code, ProblemKind::InvalidDepartement { code: code.clone() });
+                self.push(
+                    file,
+                    code,
+                    ProblemKind::InvalidDepartement { code: code.clone() },
+                );
             }
             self.optional_text(file, code, "name", departement.name.as_ref());
             if let Some(contact) = &departement.contact {
@@ -376,14 +529,26 @@ impl Checker<'_> {
             for (document, freshness) in &departement.freshness {
                 let id = format!("{code}.freshness.{document}");
                 if !self.catalog.documents.contains_key(document) {
-                    self.push(file, &id, ProblemKind::DanglingDocument { document: document.clone() });
+                    self.push(
+                        file,
+                        &id,
+                        ProblemKind::DanglingDocument {
+                            document: document.clone(),
+                        },
+                    );
                 }
                 self.freshness(file, &id, freshness);
             }
             for (procedure, change) in &departement.procedures {
                 let id = format!("{code}.{procedure}");
                 if !self.catalog.procedures.contains_key(procedure) {
-                    self.push(file, &id, ProblemKind::DanglingProcedure { procedure: procedure.clone() });
+                    self.push(
+                        file,
+                        &id,
+                        ProblemKind::DanglingProcedure {
+                            procedure: procedure.clone(),
+                        },
+                    );
                 }
                 for channel in &change.channels {
                     self.text(file, &id, "channels.source", &channel.source);
@@ -435,7 +600,17 @@ mod tests {
     fn open_ranges_meet_everything() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         assert!(ranges_meet(None, None, d("2020-01-01"), None));
-        assert!(ranges_meet(d("2020-01-01"), d("2020-12-31"), d("2020-12-31"), None));
-        assert!(!ranges_meet(d("2020-01-01"), d("2020-12-30"), d("2020-12-31"), None));
+        assert!(ranges_meet(
+            d("2020-01-01"),
+            d("2020-12-31"),
+            d("2020-12-31"),
+            None
+        ));
+        assert!(!ranges_meet(
+            d("2020-01-01"),
+            d("2020-12-30"),
+            d("2020-12-31"),
+            None
+        ));
     }
 }

@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::model::{
-    covers, Category, Channel, ChannelPeriod, Conditions, DocumentItem, Freshness, LanguageLevel,
-    LegalBasis, Note, Payable, Procedure, Rate, Regime, Request,
+    Category, Channel, ChannelPeriod, Conditions, DocumentItem, Freshness, LanguageLevel,
+    LegalBasis, Note, Payable, Procedure, Rate, Regime, Request, covers,
 };
 use super::overrides::{Contact, DepartementOverride, ProcedureOverride};
 use super::{Catalog, CatalogError, SOURCE_LANGUAGE};
@@ -155,7 +155,11 @@ impl Catalog {
         flags: &BTreeMap<String, bool>,
         on: NaiveDate,
     ) -> Result<Checklist, CatalogError> {
-        let departement = self.overrides.as_ref().and_then(|o| o.default_departement()).map(str::to_owned);
+        let departement = self
+            .overrides
+            .as_ref()
+            .and_then(|o| o.default_departement())
+            .map(str::to_owned);
         self.checklist_for(procedure, lang, flags, on, departement.as_deref())
     }
 
@@ -169,10 +173,12 @@ impl Catalog {
         on: NaiveDate,
         departement: Option<&str>,
     ) -> Result<Checklist, CatalogError> {
-        let procedure = self
-            .procedures
-            .get(procedure_id)
-            .ok_or_else(|| CatalogError::UnknownProcedure { id: procedure_id.to_owned() })?;
+        let procedure =
+            self.procedures
+                .get(procedure_id)
+                .ok_or_else(|| CatalogError::UnknownProcedure {
+                    id: procedure_id.to_owned(),
+                })?;
         let lang = self.language(lang)?;
         let local = departement.and_then(|code| {
             let overrides = self.overrides.as_ref()?;
@@ -185,7 +191,14 @@ impl Catalog {
             .and_then(|p| p.contact.clone())
             .or_else(|| local.and_then(|(_, d)| d.contact.clone()));
 
-        let items = self.items(procedure, local, flags, on, channel.as_ref().map(|c| c.channel), &lang);
+        let items = self.items(
+            procedure,
+            local,
+            flags,
+            on,
+            channel.as_ref().map(|c| c.channel),
+            &lang,
+        );
         let fees = self.fee_lines(procedure, flags, on);
         let (name_fr, name, name_fallback) = self.procedure_name(procedure_id, &lang);
         let legal_bases = procedure.legal_bases.clone();
@@ -214,14 +227,22 @@ impl Catalog {
             items,
             notes: procedure.notes.clone(),
             flags: flags.clone(),
-            unknown_flags: flags.keys().filter(|f| !self.flags.contains_key(*f)).cloned().collect(),
+            unknown_flags: flags
+                .keys()
+                .filter(|f| !self.flags.contains_key(*f))
+                .cloned()
+                .collect(),
             all_verified,
         })
     }
 
     /// Every procedure, with its name in `lang` and its channel on `on`
     /// (the default département's overrides included).
-    pub fn summaries(&self, lang: &str, on: NaiveDate) -> Result<Vec<ProcedureSummary>, CatalogError> {
+    pub fn summaries(
+        &self,
+        lang: &str,
+        on: NaiveDate,
+    ) -> Result<Vec<ProcedureSummary>, CatalogError> {
         let lang = self.language(lang)?;
         let local = self.overrides.as_ref().and_then(|o| {
             let code = o.default_departement()?;
@@ -240,7 +261,9 @@ impl Catalog {
                     name_fr,
                     name,
                     fallback,
-                    channel: channel_on(procedure, local_procedure, on).0.map(|c| c.channel),
+                    channel: channel_on(procedure, local_procedure, on)
+                        .0
+                        .map(|c| c.channel),
                 }
             })
             .collect())
@@ -297,13 +320,21 @@ impl Catalog {
         out: &mut Vec<Candidate<'a>>,
         depth: usize,
     ) {
-        let Some(list) = self.lists.get(name) else { return };
+        let Some(list) = self.lists.get(name) else {
+            return;
+        };
         if depth > self.lists.len() {
             return;
         }
         for include in &list.include {
             let nested_trust = trusted && list.verified;
-            self.collect_list(&include.list, &when.and(&include.when), nested_trust, out, depth + 1);
+            self.collect_list(
+                &include.list,
+                &when.and(&include.when),
+                nested_trust,
+                out,
+                depth + 1,
+            );
         }
         for item in &list.items {
             out.push(Candidate {
@@ -311,7 +342,9 @@ impl Catalog {
                 when: when.and(&item.when),
                 source: item.source.as_deref().unwrap_or(&list.source),
                 verified: trusted && item.verified.unwrap_or(list.verified),
-                origin: ItemOrigin::List { list: name.to_owned() },
+                origin: ItemOrigin::List {
+                    list: name.to_owned(),
+                },
             });
         }
     }
@@ -340,7 +373,8 @@ impl Catalog {
         }
         let local_source;
         if let Some((code, departement)) = local {
-            local_source = format!("Consigne locale de la préfecture (overrides, département {code})");
+            local_source =
+                format!("Consigne locale de la préfecture (overrides, département {code})");
             if let Some(change) = departement.procedures.get(&procedure.id) {
                 for item in &change.documents {
                     candidates.push(Candidate {
@@ -348,7 +382,9 @@ impl Catalog {
                         when: item.when.clone(),
                         source: item.source.as_deref().unwrap_or(&local_source),
                         verified: item.verified.unwrap_or(false),
-                        origin: ItemOrigin::Override { departement: code.to_owned() },
+                        origin: ItemOrigin::Override {
+                            departement: code.to_owned(),
+                        },
                     });
                 }
             }
@@ -367,9 +403,12 @@ impl Catalog {
             if !item.in_force(on) || !candidate.when.hold(flags) || !on_channel {
                 continue;
             }
-            let Some(document) = self.documents.get(&item.document) else { continue };
+            let Some(document) = self.documents.get(&item.document) else {
+                continue;
+            };
             let local_freshness = local.and_then(|(_, d)| d.freshness.get(&item.document));
-            let (name_fr, explain_fr, name, explain, fallback) = self.document_text(&item.document, lang);
+            let (name_fr, explain_fr, name, explain, fallback) =
+                self.document_text(&item.document, lang);
             let line = ChecklistItem {
                 id: item.document.clone(),
                 category: document.category,
@@ -378,7 +417,10 @@ impl Catalog {
                 name,
                 explain,
                 fallback,
-                freshness: local_freshness.or(item.freshness.as_ref()).or(document.freshness.as_ref()).cloned(),
+                freshness: local_freshness
+                    .or(item.freshness.as_ref())
+                    .or(document.freshness.as_ref())
+                    .cloned(),
                 level: item.level,
                 alternative: item.alternative.clone(),
                 when: candidate.when,
@@ -394,11 +436,22 @@ impl Catalog {
         items
     }
 
-    fn fee_lines(&self, procedure: &Procedure, flags: &BTreeMap<String, bool>, on: NaiveDate) -> Vec<FeeLine> {
+    fn fee_lines(
+        &self,
+        procedure: &Procedure,
+        flags: &BTreeMap<String, bool>,
+        on: NaiveDate,
+    ) -> Vec<FeeLine> {
         let mut lines = Vec::new();
         for fee_ref in procedure.fees.iter().filter(|f| f.when.hold(flags)) {
-            let Some(schedule) = self.fees.get(&fee_ref.fee) else { continue };
-            let Some(period) = schedule.periods.iter().find(|p| covers(Some(p.from), p.until, on)) else {
+            let Some(schedule) = self.fees.get(&fee_ref.fee) else {
+                continue;
+            };
+            let Some(period) = schedule
+                .periods
+                .iter()
+                .find(|p| covers(Some(p.from), p.until, on))
+            else {
                 continue;
             };
             let amount_cents = match fee_ref.rate {
@@ -432,7 +485,12 @@ fn channel_on(
     local: Option<&ProcedureOverride>,
     on: NaiveDate,
 ) -> (Option<ChannelPeriod>, bool) {
-    let find = |periods: &[ChannelPeriod]| periods.iter().find(|c| covers(Some(c.from), c.until, on)).cloned();
+    let find = |periods: &[ChannelPeriod]| {
+        periods
+            .iter()
+            .find(|c| covers(Some(c.from), c.until, on))
+            .cloned()
+    };
     if let Some(period) = local.and_then(|l| find(&l.channels)) {
         return (Some(period), true);
     }

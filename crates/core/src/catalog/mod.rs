@@ -44,8 +44,8 @@ pub use model::{
     Include, LanguageLevel, LegalBasis, Note, Payable, Procedure, ProcedureText, Rate, Regime,
     Request, Translation,
 };
-pub use overrides::{Contact, DepartementOverride, Overrides, ProcedureOverride, OVERRIDES_FILE};
-pub use problem::{CatalogError, Problem, ProblemKind, Severity, MAX_EXPLAIN_CHARS};
+pub use overrides::{Contact, DepartementOverride, OVERRIDES_FILE, Overrides, ProcedureOverride};
+pub use problem::{CatalogError, MAX_EXPLAIN_CHARS, Problem, ProblemKind, Severity};
 pub use sources::Sources;
 
 /// The language the catalog is written in, and falls back to.
@@ -53,8 +53,9 @@ pub const SOURCE_LANGUAGE: &str = "fr";
 
 /// The languages every catalog must translate (BCP 47 tags, which are also
 /// the file names under `i18n/`). `check` reports any gap in any of them.
-pub const REQUIRED_LANGUAGES: [&str; 13] =
-    ["fr", "en", "ar", "fa-AF", "ps", "ti", "ru", "uk", "es", "pt", "bn", "ta", "tr"];
+pub const REQUIRED_LANGUAGES: [&str; 13] = [
+    "fr", "en", "ar", "fa-AF", "ps", "ti", "ru", "uk", "es", "pt", "bn", "ta", "tr",
+];
 
 /// The edition of a catalog, from `catalog.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,11 +130,16 @@ struct ProceduresFile {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, CatalogError> {
-    toml::from_str(text).map_err(|e| CatalogError::Parse { file: file.to_owned(), message: e.to_string() })
+    toml::from_str(text).map_err(|e| CatalogError::Parse {
+        file: file.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 fn required<'a>(sources: &'a Sources, file: &str) -> Result<&'a str, CatalogError> {
-    sources.get(file).ok_or_else(|| CatalogError::MissingFile { file: file.to_owned() })
+    sources.get(file).ok_or_else(|| CatalogError::MissingFile {
+        file: file.to_owned(),
+    })
 }
 
 impl Catalog {
@@ -159,10 +165,14 @@ impl Catalog {
         };
         let path = dir.join(OVERRIDES_FILE);
         if !path.is_file() {
-            return Err(CatalogError::MissingFile { file: path.display().to_string() });
+            return Err(CatalogError::MissingFile {
+                file: path.display().to_string(),
+            });
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| CatalogError::Io { file: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
+            file: path.display().to_string(),
+            source,
+        })?;
         base.with_overrides(Overrides::from_toml(&text, OVERRIDES_FILE)?)
     }
 
@@ -179,10 +189,13 @@ impl Catalog {
                 ),
             });
         }
-        let documents: DocumentsFile = parse("documents.toml", required(sources, "documents.toml")?)?;
+        let documents: DocumentsFile =
+            parse("documents.toml", required(sources, "documents.toml")?)?;
         let lists: ListsFile = match sources.get("lists.toml") {
             Some(text) => parse("lists.toml", text)?,
-            None => ListsFile { lists: BTreeMap::new() },
+            None => ListsFile {
+                lists: BTreeMap::new(),
+            },
         };
         let fees: FeesFile = parse("fees.toml", required(sources, "fees.toml")?)?;
 
@@ -203,21 +216,27 @@ impl Catalog {
                         load_problems.push(Problem::new(
                             path,
                             &id,
-                            ProblemKind::DuplicateId { detail: format!("{} + {path}", first.file) },
+                            ProblemKind::DuplicateId {
+                                detail: format!("{} + {path}", first.file),
+                            },
                         ));
                         continue;
                     }
                     procedures.insert(id, procedure);
                 }
             } else if let Some(name) = path.strip_prefix("i18n/") {
-                let Some(lang) = name.strip_suffix(".toml") else { continue };
+                let Some(lang) = name.strip_suffix(".toml") else {
+                    continue;
+                };
                 let mut translation: Translation = parse(path, text)?;
                 translation.file = path.to_owned();
                 if translation.lang != lang {
                     load_problems.push(Problem::new(
                         path,
                         lang,
-                        ProblemKind::LanguageMismatch { declared: translation.lang.clone() },
+                        ProblemKind::LanguageMismatch {
+                            declared: translation.lang.clone(),
+                        },
                     ));
                     continue;
                 }
@@ -225,11 +244,17 @@ impl Catalog {
             }
         }
         if procedures.is_empty() && load_problems.is_empty() {
-            return Err(CatalogError::MissingFile { file: "procedures/*.toml".to_owned() });
+            return Err(CatalogError::MissingFile {
+                file: "procedures/*.toml".to_owned(),
+            });
         }
 
         let catalog = Catalog {
-            edition: Edition { format: head.format, version: head.version, published: head.published },
+            edition: Edition {
+                format: head.format,
+                version: head.version,
+                published: head.published,
+            },
             flags: head.flags,
             documents: documents.documents,
             lists: lists.lists,
@@ -250,8 +275,11 @@ impl Catalog {
     }
 
     fn refuse_errors(self) -> Result<Catalog, CatalogError> {
-        let errors: Vec<Problem> =
-            self.check().into_iter().filter(|p| p.severity == Severity::Error).collect();
+        let errors: Vec<Problem> = self
+            .check()
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect();
         if errors.is_empty() {
             Ok(self)
         } else {

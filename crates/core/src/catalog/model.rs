@@ -122,7 +122,10 @@ impl Condition {
                  condition \"{text}\": write a flag name or \"not:flag\""
             ));
         }
-        Ok(Condition { flag: flag.to_owned(), negated })
+        Ok(Condition {
+            flag: flag.to_owned(),
+            negated,
+        })
     }
 
     /// Whether the condition holds; a flag that was not given counts as false.
@@ -245,9 +248,17 @@ pub struct DocumentItem {
     /// the préfecture).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
-    #[serde(default, with = "date::optional", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "date::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from: Option<NaiveDate>,
-    #[serde(default, with = "date::optional", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "date::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub until: Option<NaiveDate>,
     /// Replaces the document's default freshness rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -299,8 +310,14 @@ impl<'de> Deserialize<'de> for Include {
             Table(Table),
         }
         match Raw::deserialize(deserializer) {
-            Ok(Raw::Name(list)) => Ok(Include { list, when: Conditions::default() }),
-            Ok(Raw::Table(t)) => Ok(Include { list: t.list, when: t.when }),
+            Ok(Raw::Name(list)) => Ok(Include {
+                list,
+                when: Conditions::default(),
+            }),
+            Ok(Raw::Table(t)) => Ok(Include {
+                list: t.list,
+                when: t.when,
+            }),
             Err(_) => Err(serde::de::Error::custom(
                 "include : écrivez \"nom\" ou { list = \"nom\", when = \"drapeau\" } / \
                  include: write \"name\" or { list = \"name\", when = \"flag\" }",
@@ -338,7 +355,11 @@ pub struct ChannelPeriod {
     pub channel: Channel,
     #[serde(with = "date::required")]
     pub from: NaiveDate,
-    #[serde(default, with = "date::optional", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "date::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub until: Option<NaiveDate>,
     pub source: String,
     pub verified: bool,
@@ -407,7 +428,11 @@ pub struct FeePeriod {
     pub at_filing_cents: Option<u32>,
     #[serde(with = "date::required")]
     pub from: NaiveDate,
-    #[serde(default, with = "date::optional", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "date::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub until: Option<NaiveDate>,
     pub source: String,
     pub verified: bool,
@@ -497,17 +522,13 @@ pub(crate) mod date {
         };
         match raw {
             Raw::Toml(datetime) => match (datetime.date, datetime.time) {
-                (Some(d), None) => NaiveDate::from_ymd_opt(
-                    i32::from(d.year),
-                    u32::from(d.month),
-                    u32::from(d.day),
-                )
-                .ok_or_else(|| bad(datetime.to_string())),
+                (Some(d), None) => {
+                    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                        .ok_or_else(|| bad(datetime.to_string()))
+                }
                 _ => Err(bad(datetime.to_string())),
             },
-            Raw::Text(text) => {
-                NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| bad(text))
-            }
+            Raw::Text(text) => NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| bad(text)),
         }
     }
 
@@ -526,9 +547,7 @@ pub(crate) mod date {
     pub mod optional {
         use super::*;
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            d: D,
-        ) -> Result<Option<NaiveDate>, D::Error> {
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
             Option::<Raw>::deserialize(d)?.map(convert).transpose()
         }
 

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::model::{date, ChannelPeriod, DocumentItem, Freshness};
+use super::model::{ChannelPeriod, DocumentItem, Freshness, date};
 
 /// The name of the overrides file inside the association's directory.
 pub const OVERRIDES_FILE: &str = "overrides.toml";
@@ -48,7 +48,9 @@ impl Overrides {
     pub fn default_departement(&self) -> Option<&str> {
         match &self.default {
             Some(code) => Some(code),
-            None if self.departements.len() == 1 => self.departements.keys().next().map(String::as_str),
+            None if self.departements.len() == 1 => {
+                self.departements.keys().next().map(String::as_str)
+            }
             None => None,
         }
     }
@@ -105,7 +107,11 @@ pub struct Contact {
     /// Where the association learnt it (letter, notice, counter).
     pub source: String,
     /// When the association last checked it.
-    #[serde(default, with = "date::optional", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "date::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub checked: Option<NaiveDate>,
 }
 

@@ -74,7 +74,10 @@ impl Sources {
     /// The catalog embedded in this binary.
     pub fn shipped() -> Sources {
         Sources {
-            files: SHIPPED.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())).collect(),
+            files: SHIPPED
+                .iter()
+                .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+                .collect(),
         }
     }
 
@@ -125,7 +128,10 @@ impl Sources {
 
     /// The text of the file at `path`.
     pub fn get(&self, path: &str) -> Option<&str> {
-        self.files.iter().find(|(p, _)| p == path).map(|(_, t)| t.as_str())
+        self.files
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, t)| t.as_str())
     }
 
     fn insert(&mut self, path: String, text: String) {
@@ -137,5 +143,8 @@ impl Sources {
 }
 
 fn read(path: &Path, name: &str) -> Result<String, CatalogError> {
-    std::fs::read_to_string(path).map_err(|source| CatalogError::Io { file: name.to_owned(), source })
+    std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
+        file: name.to_owned(),
+        source,
+    })
 }
