@@ -13,42 +13,16 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
-use sesame_core::catalog::{Catalog, OVERRIDES_FILE, Overrides, Problem, ProblemKind, Severity};
+use sesame_core::catalog::{Catalog, CatalogError, Problem, ProblemKind, Severity};
 
-/// The catalog to use: the shipped one, or the association's directory.
-///
-/// `dir` may hold a full catalog (`catalog.toml` and the rest), an
-/// `overrides.toml`, or both; it must hold at least one of them.
+/// The catalog to use: the shipped one, or the association's directory
+/// (a full catalog, an `overrides.toml`, or both; see
+/// [`Catalog::load_with_overrides`]).
 pub fn load_catalog(dir: Option<&Path>) -> anyhow::Result<Catalog> {
-    let Some(dir) = dir else {
-        return Ok(Catalog::shipped()?);
-    };
-    let has_catalog = dir.join("catalog.toml").is_file();
-    let overrides_path = dir.join(OVERRIDES_FILE);
-    let has_overrides = overrides_path.is_file();
-    if !has_catalog && !has_overrides {
-        bail!(
-            "Le dossier {} ne contient ni catalog.toml ni {OVERRIDES_FILE}. Indiquez le dossier du catalogue de l'association. / \
-             Folder {} holds neither catalog.toml nor {OVERRIDES_FILE}. Give the association's catalog folder.",
-            dir.display(),
-            dir.display()
-        );
-    }
-    let catalog = if has_catalog {
-        Catalog::load_dir(dir)?
-    } else {
-        Catalog::shipped()?
-    };
-    if !has_overrides {
-        return Ok(catalog);
-    }
-    let text = std::fs::read_to_string(&overrides_path).with_context(|| {
-        format!(
-            "Lecture de {0} impossible. / Cannot read {0}.",
-            overrides_path.display()
-        )
-    })?;
-    Ok(catalog.with_overrides(Overrides::from_toml(&text, OVERRIDES_FILE)?)?)
+    Ok(match dir {
+        Some(dir) => Catalog::load_with_overrides(dir)?,
+        None => Catalog::shipped()?,
+    })
 }
 
 /// What the checklist needs from the case facts (the deadline engine's
@@ -180,8 +154,8 @@ pub fn check_report(catalog_dir: Option<&Path>, json: bool) -> (String, bool) {
         Ok(catalog) => catalog,
         Err(error) => {
             // A refused catalog: its problems are in the error.
-            let problems = match error.downcast_ref::<sesame_core::catalog::CatalogError>() {
-                Some(sesame_core::catalog::CatalogError::Invalid { problems }) => problems.clone(),
+            let problems = match error.downcast_ref::<CatalogError>() {
+                Some(CatalogError::Invalid { problems }) => problems.clone(),
                 _ => Vec::new(),
             };
             let report = if json {

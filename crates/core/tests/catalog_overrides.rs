@@ -228,3 +228,13 @@ channels = [
         .expect_err("refused");
     assert!(error.to_string().contains("13.salarie_renewal"), "{error}");
 }
+
+#[test]
+fn load_with_overrides_accepts_a_directory_holding_only_a_catalog() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/catalog");
+    let catalog = Catalog::load_with_overrides(&dir).expect("the asset directory is a catalog");
+    assert!(
+        catalog.overrides().is_none(),
+        "the example file is not read as overrides"
+    );
+}

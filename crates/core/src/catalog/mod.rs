@@ -154,20 +154,26 @@ impl Catalog {
         Catalog::from_sources(&Sources::read_dir(dir)?)
     }
 
-    /// The association's catalog: the one in `dir` if it holds a
-    /// `catalog.toml`, else the shipped one, with `dir/overrides.toml`
-    /// applied.
+    /// The association's catalog directory: the catalog in `dir` if it
+    /// holds a `catalog.toml`, else the shipped one, with `dir/overrides.toml`
+    /// applied if present. A directory with neither file is an error naming
+    /// `overrides.toml`, the file an association usually keeps there.
     pub fn load_with_overrides(dir: &Path) -> Result<Catalog, CatalogError> {
-        let base = if dir.join("catalog.toml").is_file() {
+        let has_catalog = dir.join("catalog.toml").is_file();
+        let path = dir.join(OVERRIDES_FILE);
+        let has_overrides = path.is_file();
+        if !has_catalog && !has_overrides {
+            return Err(CatalogError::MissingFile {
+                file: path.display().to_string(),
+            });
+        }
+        let base = if has_catalog {
             Catalog::load_dir(dir)?
         } else {
             Catalog::shipped()?
         };
-        let path = dir.join(OVERRIDES_FILE);
-        if !path.is_file() {
-            return Err(CatalogError::MissingFile {
-                file: path.display().to_string(),
-            });
+        if !has_overrides {
+            return Ok(base);
         }
         let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
             file: path.display().to_string(),
