@@ -5,7 +5,23 @@
 //! interface (documented in README.md). Like the desktop shell, it only
 //! parses arguments, calls `sesame-core` and prints.
 
-mod known;
+/// `println!` that ends the program quietly when the reader has gone
+/// (`sesame applicant list | head`) instead of panicking on a broken pipe.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }};
+}
+
+mod catalog_cmd;
+mod rules_cmd;
 mod vault_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -21,6 +37,10 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// The association's catalog folder (a newer catalog and/or
+    /// overrides.toml); default: the catalog shipped with Sésame.
+    #[arg(long, global = true, env = "SESAME_CATALOG")]
+    catalog: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -89,6 +109,41 @@ enum Command {
         seed: u64,
     },
     /// Check the vault: SQLite integrity and op-log replay.
+    Check,
+    /// Compute deadlines and alerts from case facts (JSON; no vault needed).
+    Deadlines {
+        /// The facts file, or - for standard input.
+        #[arg(long)]
+        facts: String,
+    },
+    /// The document checklist of a procedure, in French and LANG (no vault needed).
+    Checklist {
+        #[arg(long)]
+        procedure: String,
+        #[arg(long, default_value = "fr")]
+        lang: String,
+        /// Case facts (JSON) for the conditions (`flags`), date and département.
+        #[arg(long)]
+        facts: Option<String>,
+    },
+    /// The procedure catalog.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogAction {
+    /// Every procedure, with its name and channel on a date.
+    List {
+        #[arg(long, default_value = "fr")]
+        lang: String,
+        /// YYYY-MM-DD (default: today).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Validate the catalog; exits non-zero on errors or missing translations.
     Check,
 }
 
@@ -191,6 +246,14 @@ enum CaseAction {
     Status { id: String, status: String },
     /// Set the case facts used by the deadline engine, from FILE or - (stdin).
     Facts { id: String, file: String },
+    /// Computed deadlines and alerts of a case, from its stored facts.
+    Deadlines { id: String },
+    /// The case's checklist: catalog items with their recorded status.
+    Checklist {
+        id: String,
+        #[arg(long, default_value = "fr")]
+        lang: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,11 +318,53 @@ enum DeadlineAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match vault_cmd::run(cli) {
+    let result = match &cli.command {
+        Command::Deadlines { facts } => vault_cmd::read_input(facts).and_then(|t| rules_cmd::deadlines(&t)).map(|out| outln!("{out}")),
+        Command::Checklist { procedure, lang, facts } => checklist(&cli, procedure, lang, facts.as_deref()),
+        Command::Catalog { action: CatalogAction::List { lang, on } } => catalog_list(&cli, lang, on.as_deref()),
+        Command::Catalog { action: CatalogAction::Check } => {
+            let (report, ok) = catalog_cmd::check_report(cli.catalog.as_deref(), cli.json);
+            outln!("{report}");
+            if ok { Ok(()) } else { Err(anyhow::anyhow!("Le catalogue a des erreurs (voir ci-dessus). / The catalog has errors (see above).")) }
+        }
+        _ => vault_cmd::run(cli),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn checklist(cli: &Cli, procedure: &str, lang: &str, facts: Option<&str>) -> anyhow::Result<()> {
+    let facts = facts.map(vault_cmd::read_input).transpose()?;
+    let out = catalog_cmd::checklist_json(procedure, lang, facts.as_deref(), cli.catalog.as_deref())?;
+    if cli.json {
+        outln!("{out}");
+        return Ok(());
+    }
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    outln!("{} — {}", v["name_fr"].as_str().unwrap_or(""), v["name"].as_str().unwrap_or(""));
+    for item in v["items"].as_array().into_iter().flatten() {
+        let fr = item["name_fr"].as_str().unwrap_or("");
+        let other = item["name"].as_str().unwrap_or("");
+        if fr == other { outln!("[ ] {fr}") } else { outln!("[ ] {fr} — {other}") }
+    }
+    Ok(())
+}
+
+fn catalog_list(cli: &Cli, lang: &str, on: Option<&str>) -> anyhow::Result<()> {
+    let on = on.map(|d| sesame_core::domain::validate_date("on", d)).transpose()?;
+    let out = catalog_cmd::list_json(lang, on, cli.catalog.as_deref())?;
+    if cli.json {
+        outln!("{out}");
+        return Ok(());
+    }
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    for p in v["procedures"].as_array().into_iter().flatten() {
+        outln!("{:<42} {}", p["id"].as_str().unwrap_or(""), p["name"].as_str().unwrap_or(""));
+    }
+    Ok(())
 }

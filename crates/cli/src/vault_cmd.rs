@@ -8,7 +8,10 @@ use anyhow::{Context, Result, bail};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sesame_core::clock::{Clock, SystemClock};
+use sesame_core::catalog::Catalog;
+use sesame_core::demo::DemoProcedure;
 use sesame_core::domain::{Applicant, Case, DocStatus, Entity, Id};
+use sesame_core::followup;
 use sesame_core::vault::{Options, RecoveryKey, Vault};
 use std::io::Read;
 use std::path::PathBuf;
@@ -16,22 +19,23 @@ use std::sync::Arc;
 
 pub fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
+    let catalog = Arc::new(crate::catalog_cmd::load_catalog(cli.catalog.as_deref())?);
     let dir = vault_dir(cli.vault)?;
     match cli.command {
         Command::Init { recovery_recipient } => {
             let pass = new_passphrase("SESAME_PASSPHRASE", "Nouvelle phrase de passe / New passphrase: ")?;
-            let v = Vault::init(&dir, &pass, recovery_recipient.as_deref(), options())?;
+            let v = Vault::init(&dir, &pass, recovery_recipient.as_deref(), options(&catalog))?;
             if json {
                 print_json(&serde_json::json!({ "vault": dir, "device_id": v.device_id() }))?;
             } else {
-                println!("Coffre créé / Vault created: {}", dir.display());
+                outln!("Coffre créé / Vault created: {}", dir.display());
             }
         }
         Command::Passphrase { action: PassphraseAction::Change } => {
             let old = passphrase()?;
             let new = new_passphrase("SESAME_NEW_PASSPHRASE", "Nouvelle phrase de passe / New passphrase: ")?;
             Vault::change_passphrase(&dir, &old, &new, kdf_log_n())?;
-            println!("Phrase de passe changée / Passphrase changed.");
+            outln!("Phrase de passe changée / Passphrase changed.");
         }
         Command::Recovery { action: RecoveryAction::Generate } => {
             let k = RecoveryKey::generate();
@@ -41,10 +45,10 @@ pub fn run(cli: Cli) -> Result<()> {
                     "secret": k.secret().expose_secret(),
                 }))?;
             } else {
-                println!("# Clé de secours de l'association / Association recovery key");
-                println!("# Publique (à donner aux bénévoles) / Public (give to volunteers): {}", k.recipient());
-                println!("# Secrète : à imprimer et garder hors ligne / Secret: print it and keep it offline");
-                println!("{}", k.secret().expose_secret());
+                outln!("# Clé de secours de l'association / Association recovery key");
+                outln!("# Publique (à donner aux bénévoles) / Public (give to volunteers): {}", k.recipient());
+                outln!("# Secrète : à imprimer et garder hors ligne / Secret: print it and keep it offline");
+                outln!("{}", k.secret().expose_secret());
             }
         }
         Command::Recovery { action: RecoveryAction::Unlock { identity_file } } => {
@@ -52,21 +56,21 @@ pub fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("Impossible de lire / Cannot read {}", identity_file.display()))?;
             let secret = SecretString::from(text);
             let new = new_passphrase("SESAME_NEW_PASSPHRASE", "Nouvelle phrase de passe / New passphrase: ")?;
-            Vault::recover(&dir, &secret, &new, options())?;
-            println!("Coffre rouvert, nouvelle phrase de passe enregistrée / Vault recovered, new passphrase set.");
+            Vault::recover(&dir, &secret, &new, options(&catalog))?;
+            outln!("Coffre rouvert, nouvelle phrase de passe enregistrée / Vault recovered, new passphrase set.");
         }
         other => {
-            let mut v = Vault::unlock(&dir, &passphrase()?, options())?;
-            with_vault(&mut v, other, json)?;
+            let mut v = Vault::unlock(&dir, &passphrase()?, options(&catalog))?;
+            with_vault(&mut v, &catalog, other, json)?;
         }
     }
     Ok(())
 }
 
-fn with_vault(v: &mut Vault, command: Command, json: bool) -> Result<()> {
+fn with_vault(v: &mut Vault, catalog: &Catalog, command: Command, json: bool) -> Result<()> {
     match command {
         Command::Applicant { action } => applicant(v, action, json),
-        Command::Case { action } => case(v, action, json),
+        Command::Case { action } => case(v, catalog, action, json),
         Command::Doc { action: DocAction::Set { case_id, doc_id, status, issued_on } } => {
             let status: DocStatus = status.parse()?;
             let id = v.set_document(id(&case_id)?, &doc_id, status, issued_on.as_deref())?;
@@ -79,7 +83,7 @@ fn with_vault(v: &mut Vault, command: Command, json: bool) -> Result<()> {
             }
             for d in docs {
                 let issued = d.issued_on.map(|d| d.to_string()).unwrap_or_default();
-                println!("{}  {:<28} {:<10} {}", d.id, d.doc_type, d.status.as_str(), issued);
+                outln!("{}  {:<28} {:<10} {}", d.id, d.doc_type, d.status.as_str(), issued);
             }
             Ok(())
         }
@@ -94,7 +98,7 @@ fn with_vault(v: &mut Vault, command: Command, json: bool) -> Result<()> {
                 return print_json(&entries);
             }
             for e in entries {
-                println!("{}  {}", e.at.format("%Y-%m-%d %H:%M"), e.text);
+                outln!("{}  {}", e.at.format("%Y-%m-%d %H:%M"), e.text);
             }
             Ok(())
         }
@@ -113,7 +117,7 @@ fn with_vault(v: &mut Vault, command: Command, json: bool) -> Result<()> {
                 return print_json(&list);
             }
             for i in list {
-                println!(
+                outln!(
                     "{}  {}  {}  {}",
                     i.occurred_at.format("%Y-%m-%d %H:%M"),
                     i.step,
@@ -133,7 +137,7 @@ fn with_vault(v: &mut Vault, command: Command, json: bool) -> Result<()> {
                 return print_json(&list);
             }
             for d in list {
-                println!("{}  {}{}", d.due, d.title, if d.done { "  ✓" } else { "" });
+                outln!("{}  {}{}", d.due, d.title, if d.done { "  ✓" } else { "" });
             }
             Ok(())
         }
@@ -143,7 +147,7 @@ fn with_vault(v: &mut Vault, command: Command, json: bool) -> Result<()> {
                 return print_json(&ops);
             }
             for op in ops {
-                println!("{}  {}.{} = {}", op.hlc, op.entity.as_str(), op.field, op.value);
+                outln!("{}  {}.{} = {}", op.hlc, op.entity.as_str(), op.field, op.value);
             }
             Ok(())
         }
@@ -157,11 +161,11 @@ fn with_vault(v: &mut Vault, command: Command, json: bool) -> Result<()> {
             print_json(&v.export()?)
         }
         Command::Demo { applicants, seed } => {
-            let ids = sesame_core::demo::fill(v, applicants, seed, &crate::known::demo_procedures())?;
+            let ids = sesame_core::demo::fill(v, applicants, seed, &demo_procedures(catalog, v.today()))?;
             if json {
                 print_json(&serde_json::json!({ "applicants": ids.len() }))
             } else {
-                println!("{} personnes fictives ajoutées / synthetic applicants added.", ids.len());
+                outln!("{} personnes fictives ajoutées / synthetic applicants added.", ids.len());
                 Ok(())
             }
         }
@@ -171,15 +175,20 @@ fn with_vault(v: &mut Vault, command: Command, json: bool) -> Result<()> {
             if json {
                 print_json(&serde_json::json!({ "integrity": problems, "replay_matches": replay }))?;
             } else {
-                println!("intégrité / integrity: {}", if problems.is_empty() { "ok".into() } else { problems.join("; ") });
-                println!("journal rejoué / op-log replay: {}", if replay { "ok" } else { "DIFFERENT" });
+                outln!("intégrité / integrity: {}", if problems.is_empty() { "ok".into() } else { problems.join("; ") });
+                outln!("journal rejoué / op-log replay: {}", if replay { "ok" } else { "DIFFERENT" });
             }
             if !problems.is_empty() || !replay {
                 bail!("Le coffre a des problèmes : faites une copie du dossier et contactez l'administrateur. / The vault has problems: copy the folder and contact your administrator.");
             }
             Ok(())
         }
-        Command::Init { .. } | Command::Passphrase { .. } | Command::Recovery { .. } => Ok(()),
+        Command::Init { .. }
+        | Command::Passphrase { .. }
+        | Command::Recovery { .. }
+        | Command::Deadlines { .. }
+        | Command::Checklist { .. }
+        | Command::Catalog { .. } => Ok(()),
     }
 }
 
@@ -204,9 +213,9 @@ fn applicant(v: &mut Vault, action: ApplicantAction, json: bool) -> Result<()> {
             if json {
                 return print_json(&serde_json::json!({ "applicant": a, "cases": cases }));
             }
-            println!("{} {}", a.family_name, a.given_name);
+            outln!("{} {}", a.family_name, a.given_name);
             if let (Some(f), Some(g)) = (&a.latin_family_name, &a.latin_given_name) {
-                println!("  ({f} {g})");
+                outln!("  ({f} {g})");
             }
             for (label, value) in [
                 ("né(e) le / born", a.birth_date.map(|d| d.to_string())),
@@ -217,11 +226,11 @@ fn applicant(v: &mut Vault, action: ApplicantAction, json: bool) -> Result<()> {
                 ("téléphone / phone", a.phone.clone()),
             ] {
                 if let Some(value) = value {
-                    println!("  {label}: {value}");
+                    outln!("  {label}: {value}");
                 }
             }
             for c in cases {
-                println!("  dossier / case {}  {}  {}", c.id, c.procedure, c.status.as_str());
+                outln!("  dossier / case {}  {}  {}", c.id, c.procedure, c.status.as_str());
             }
             Ok(())
         }
@@ -242,13 +251,13 @@ fn applicant(v: &mut Vault, action: ApplicantAction, json: bool) -> Result<()> {
             if json {
                 print_json(&serde_json::json!({ "changed": n }))
             } else {
-                println!("{n} champ(s) modifié(s) / field(s) changed.");
+                outln!("{n} champ(s) modifié(s) / field(s) changed.");
                 Ok(())
             }
         }
         ApplicantAction::Delete { id: a } => {
             v.delete(Entity::Applicant, id(&a)?)?;
-            println!("Supprimé / Deleted.");
+            outln!("Supprimé / Deleted.");
             Ok(())
         }
     }
@@ -293,7 +302,7 @@ fn applicant_fields(f: &ApplicantFields) -> Vec<(&'static str, String)> {
     out
 }
 
-fn case(v: &mut Vault, action: CaseAction, json: bool) -> Result<()> {
+fn case(v: &mut Vault, catalog: &Catalog, action: CaseAction, json: bool) -> Result<()> {
     match action {
         CaseAction::Add { applicant_id, procedure, department } => {
             let mut fields = vec![("applicant_id", applicant_id.as_str()), ("procedure", procedure.as_str())];
@@ -316,21 +325,44 @@ fn case(v: &mut Vault, action: CaseAction, json: bool) -> Result<()> {
                     "case": c, "documents": docs, "deadlines": deadlines, "journal": journal, "incidents": incidents
                 }));
             }
-            println!("{}  {}  {}  ouvert le / opened {}", c.id, c.procedure, c.status.as_str(), c.opened_on);
+            outln!("{}  {}  {}  ouvert le / opened {}", c.id, c.procedure, c.status.as_str(), c.opened_on);
             for d in docs {
-                println!("  {:<28} {}", d.doc_type, d.status.as_str());
+                outln!("  {:<28} {}", d.doc_type, d.status.as_str());
             }
             Ok(())
         }
         CaseAction::Status { id: c, status } => {
             v.update(Entity::Case, id(&c)?, &[("status", &status)])?;
-            println!("Statut mis à jour / Status updated.");
+            outln!("Statut mis à jour / Status updated.");
             Ok(())
         }
         CaseAction::Facts { id: c, file } => {
             let text = read_input(&file)?;
             v.update(Entity::Case, id(&c)?, &[("facts", &text)])?;
-            println!("Faits enregistrés / Facts saved.");
+            outln!("Faits enregistrés / Facts saved.");
+            Ok(())
+        }
+        CaseAction::Deadlines { id: c } => {
+            let case = v.case(id(&c)?)?;
+            let list = followup::case_deadlines(v, catalog, &case, v.today())?;
+            if json {
+                return print_json(&list);
+            }
+            for d in list {
+                let mark = if d.verified { "" } else { "  [à vérifier / to be checked]" };
+                outln!("{}  {:<28} {}  ({}){mark}", serde_json::to_value(&d.due)?.as_str().unwrap_or(""), serde_json::to_value(d.id)?.as_str().unwrap_or(""), d.rule, d.legal_basis);
+            }
+            Ok(())
+        }
+        CaseAction::Checklist { id: c, lang } => {
+            let case = v.case(id(&c)?)?;
+            let (checklist, lines, extra) = followup::case_checklist(v, catalog, &case, &lang, v.today())?;
+            if json {
+                return print_json(&serde_json::json!({ "checklist": checklist, "lines": lines, "no_longer_required": extra }));
+            }
+            for l in lines {
+                outln!("{:<10} {:<28} {}", l.status.as_str(), l.item.id, l.item.name_fr);
+            }
             Ok(())
         }
     }
@@ -348,7 +380,7 @@ fn print_applicants(list: &[Applicant], json: bool) -> Result<()> {
     }
     for a in list {
         let born = a.birth_date.map(|d| d.to_string()).unwrap_or_default();
-        println!("{}  {} {}  {}", a.id, a.family_name, a.given_name, born);
+        outln!("{}  {} {}  {}", a.id, a.family_name, a.given_name, born);
     }
     Ok(())
 }
@@ -358,20 +390,20 @@ fn print_cases(list: &[Case], json: bool) -> Result<()> {
         return print_json(&list);
     }
     for c in list {
-        println!("{}  {}  {:<36} {}", c.id, c.applicant_id, c.procedure, c.status.as_str());
+        outln!("{}  {}  {:<36} {}", c.id, c.applicant_id, c.procedure, c.status.as_str());
     }
     Ok(())
 }
 
 fn print_id(id: Id, json: bool) -> Result<()> {
     if json { print_json(&serde_json::json!({ "id": id })) } else {
-        println!("{id}");
+        outln!("{id}");
         Ok(())
     }
 }
 
 pub(crate) fn print_json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    outln!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
 
@@ -406,8 +438,21 @@ fn vault_dir(given: Option<PathBuf>) -> Result<PathBuf> {
     Ok(dirs.data_dir().join("vault"))
 }
 
-pub(crate) fn options() -> Options {
-    let mut o = Options::new(Arc::new(SystemClock), crate::known::ids());
+/// The procedures `sesame demo` opens, with their documents on `today`.
+fn demo_procedures(catalog: &Catalog, today: chrono::NaiveDate) -> Vec<DemoProcedure> {
+    let none = std::collections::BTreeMap::new();
+    catalog
+        .procedures()
+        .keys()
+        .filter_map(|p| {
+            let c = catalog.checklist(p, "fr", &none, today).ok()?;
+            Some(DemoProcedure { id: p.clone(), documents: c.items.into_iter().map(|i| i.id).collect() })
+        })
+        .collect()
+}
+
+pub(crate) fn options(catalog: &Arc<Catalog>) -> Options {
+    let mut o = Options::new(Arc::new(SystemClock), catalog.clone());
     o.kdf_log_n = kdf_log_n();
     o
 }

@@ -243,3 +243,109 @@ fn not_a_vault_says_so() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("n'est pas un coffre Sésame") && err.contains("sesame init"), "{err}");
 }
+
+fn run_plain(args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(SESAME)
+        .args(args)
+        .env_remove("SESAME_VAULT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn deadlines_need_no_vault_and_refuse_bad_facts() {
+    let facts = r#"{ "today": "2026-11-28", "department": "75",
+        "current_permit": { "expires_on": "2027-03-31", "on_anef": true } }"#;
+    let out = run_plain(&["deadlines", "--facts", "-"], Some(facts));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let opens = v.as_array().unwrap().iter().find(|d| d["id"] == "renewal_window_opens").unwrap();
+    assert_eq!(opens["due"], "2026-12-01");
+    assert_eq!(opens["verified"], true);
+    for key in ["rule", "legal_basis", "counting"] {
+        assert!(opens[key].is_string(), "{key}");
+    }
+    for (bad, field) in [
+        (r#"{"today":"2026-02-30"}"#, "today"),
+        (r#"{"today":"2026-11-28","colour":"blue"}"#, "colour"),
+        (r#"{"today":"2026-11-28","regime":"martian"}"#, "regime"),
+        (r#"{"today":"2026-11-28","decisions":[{"kind":"oqtf","notified_at":"2026-03-10","restriction":"retention"}]}"#, "decisions[0].notified_at"),
+    ] {
+        let out = run_plain(&["deadlines", "--facts", "-"], Some(bad));
+        assert!(!out.status.success(), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(field) && !err.contains("panicked"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn checklists_print_in_every_catalog_language() {
+    let out = run_plain(&["catalog", "list", "--json"], None);
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let procedures = list["procedures"].as_array().unwrap();
+    assert!(procedures.len() >= 15);
+    for lang in ["fr", "en", "ar", "fa-AF", "ps", "ti", "ru", "uk", "es", "pt", "bn", "ta", "tr"] {
+        let out = run_plain(&["checklist", "--procedure", "etudiant_renewal", "--lang", lang, "--json"], None);
+        assert!(out.status.success(), "{lang}: {}", String::from_utf8_lossy(&out.stderr));
+        let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let items = c["items"].as_array().unwrap();
+        assert!(!items.is_empty());
+        assert!(items.iter().all(|i| i["name_fr"].is_string() && i["name"].is_string()));
+        if lang != "fr" {
+            assert!(items.iter().any(|i| i["name"] != i["name_fr"]), "{lang} is not translated");
+        }
+    }
+    let out = run_plain(&["checklist", "--procedure", "nope", "--lang", "fr"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+    let out = run_plain(&["catalog", "check"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn case_deadlines_come_from_stored_facts() {
+    let v = Vault::new();
+    let a = v.ok(&["applicant", "add", "--family-name", "Tesfay", "--given-name", "Selam"]);
+    let c = v.ok(&["case", "add", a.trim(), "--procedure", "etudiant_renewal", "--department", "75"]);
+    let c = c.trim();
+    let mut child = v.cmd(&["case", "facts", c, "-"]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(br#"{"current_permit":{"expires_on":"2099-03-31","on_anef":true}}"#).unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    let list = v.json(&["case", "deadlines", c, "--json"]);
+    let ids: Vec<&str> = list.as_array().unwrap().iter().filter_map(|d| d["id"].as_str()).collect();
+    assert!(ids.contains(&"renewal_window_opens") && ids.contains(&"renewal_window_closes"), "{ids:?}");
+    // A typo in the facts is refused when they are stored, not later.
+    let mut child = v.cmd(&["case", "facts", c, "-"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(br#"{"curent_permit":{}}"#).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("curent_permit"));
+    let checklist = v.json(&["case", "checklist", c, "--lang", "ti", "--json"]);
+    assert!(checklist["lines"].as_array().unwrap().iter().all(|l| l["status"] == "missing"));
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    let v = Vault::new();
+    v.ok(&["demo", "--applicants", "30"]);
+    let mut child = v.cmd(&["applicant", "list"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}

@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod clock;
 pub mod demo;
 pub mod domain;
+pub mod followup;
 pub mod hlc;
 pub mod oplog;
 pub mod rules;

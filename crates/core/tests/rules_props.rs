@@ -130,6 +130,7 @@ fn facts(date: BoxedStrategy<NaiveDate>) -> impl Strategy<Value = Facts> {
                 decisions,
                 documents,
                 planned_filing_on,
+                flags: Default::default(),
             },
         )
 }

@@ -259,7 +259,20 @@ static CASE: &[FieldSpec] = &[
             return Err(FieldError::new("facts", FieldProblem::TooLong { max_chars: 64 * 1024 }));
         }
         match serde_json::from_str::<Value>(s) {
-            Ok(v @ Value::Object(_)) => Ok(v),
+            Ok(Value::Object(mut m)) => {
+                // Checked with the rules engine's own reader, so that a typo
+                // is refused now, not discovered when deadlines are computed.
+                // `today` is supplied at computation time, never stored.
+                m.remove("today");
+                let mut probe = m.clone();
+                probe.insert("today".into(), Value::String("2000-01-01".into()));
+                if let Err(e) = crate::rules::facts_from_value(&Value::Object(probe)) {
+                    let text = e.to_string();
+                    let (fr, en) = text.split_once(" / ").unwrap_or((&text, &text));
+                    return Err(FieldError::new("facts", FieldProblem::Other { fr: fr.into(), en: en.into() }));
+                }
+                Ok(Value::Object(m))
+            }
             _ => Err(FieldError::new(
                 "facts",
                 FieldProblem::Other {

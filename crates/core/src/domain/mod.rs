@@ -14,7 +14,7 @@ mod fields;
 mod validate;
 
 pub use fields::{Entity, FieldSpec, ParseContext};
-pub use validate::MAX_NAME_CHARS;
+pub use validate::{MAX_NAME_CHARS, date as validate_date};
 
 pub use validate::{FieldError, FieldProblem};
 

@@ -60,6 +60,7 @@ pub fn facts_from_value(value: &Value) -> Result<Facts, RulesError> {
             "decisions",
             "documents",
             "planned_filing_on",
+            "flags",
         ],
     )?;
     let today = o.date("today")?.ok_or_else(|| RulesError::MissingField {
@@ -137,6 +138,7 @@ pub fn facts_from_value(value: &Value) -> Result<Facts, RulesError> {
             })
         })?,
         planned_filing_on: o.date("planned_filing_on")?,
+        flags: o.flags("flags")?,
     };
     Ok(facts)
 }
@@ -203,6 +205,34 @@ impl<'a> Obj<'a> {
     /// The value of `key`, `None` when absent or `null`.
     fn get(&self, key: &str) -> Option<&'a Value> {
         self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    /// An object of booleans (`{"married_abroad": true}`): the catalog's
+    /// checklist conditions. The engine does not read them; it carries them
+    /// so that one facts file serves both `deadlines` and `checklist`.
+    fn flags(&self, key: &str) -> Result<std::collections::BTreeMap<String, bool>, RulesError> {
+        let mut out = std::collections::BTreeMap::new();
+        match self.get(key) {
+            None => {}
+            Some(Value::Object(map)) => {
+                for (name, v) in map {
+                    match v {
+                        Value::Bool(b) => {
+                            out.insert(name.clone(), *b);
+                        }
+                        other => {
+                            return Err(RulesError::InvalidField {
+                                field: format!("{}.{name}", self.path(key)),
+                                expected: Expected::Bool,
+                                found: render(other),
+                            });
+                        }
+                    }
+                }
+            }
+            Some(other) => return Err(self.invalid(key, Expected::Object, other)),
+        }
+        Ok(out)
     }
 
     fn invalid(&self, key: &str, expected: Expected, found: &Value) -> RulesError {

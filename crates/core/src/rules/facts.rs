@@ -93,6 +93,10 @@ pub struct Facts {
     /// filing date, else on this date, else on `today`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub planned_filing_on: Option<NaiveDate>,
+    /// The applicant's situation as the catalog's checklist conditions see
+    /// it (`married_abroad`, `hosted`…). Not read by the engine.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub flags: std::collections::BTreeMap<String, bool>,
 }
 
 impl Facts {
@@ -115,6 +119,7 @@ impl Facts {
             decisions: Vec::new(),
             documents: Vec::new(),
             planned_filing_on: None,
+            flags: std::collections::BTreeMap::new(),
         }
     }
 

@@ -1,0 +1,241 @@
+//! Following cases: what is due, what is missing.
+//!
+//! This module joins the three sources of truth: the vault (what the
+//! volunteer recorded), the catalog (what each procedure requires) and the
+//! rules engine (what the law makes due when). The desktop's Today screen,
+//! a case's checklist and `sesame case deadlines` all come from here.
+
+use crate::catalog::{Catalog, CatalogError, ChecklistItem};
+use crate::domain::{Applicant, Case, CaseStatus, DocStatus, DocumentItem, Id};
+use crate::rules::{self, Deadline, Facts, Kind, RulesError};
+use crate::vault::{KnownIds, Vault, VaultError};
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Following a case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowupError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// Facts stored before validation existed, or by a newer Sésame.
+    #[error("{0} (dossier / case: `sesame case facts`)")]
+    Facts(RulesError),
+}
+
+impl KnownIds for Catalog {
+    fn has_procedure(&self, id: &str) -> bool {
+        self.procedure(id).is_some()
+    }
+    fn has_document(&self, id: &str) -> bool {
+        self.documents().contains_key(id)
+    }
+}
+
+/// The flags (checklist conditions) stored in a case's facts.
+pub fn case_flags(case: &Case) -> BTreeMap<String, bool> {
+    case.facts
+        .get("flags")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().filter_map(|(k, v)| v.as_bool().map(|b| (k.clone(), b))).collect())
+        .unwrap_or_default()
+}
+
+/// The rules engine's facts for a case on `today`: the facts the volunteer
+/// recorded, completed with what the vault and the catalog know (procedure,
+/// request kind, département, birth date, the issue dates and freshness
+/// rules of the documents received).
+pub fn case_facts(vault: &Vault, catalog: &Catalog, case: &Case, today: NaiveDate) -> Result<Facts, FollowupError> {
+    let mut facts = match &case.facts {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    facts.insert("today".into(), json!(today.to_string()));
+    facts.insert("procedure".into(), json!(case.procedure));
+    if let Some(p) = catalog.procedure(&case.procedure) {
+        let request = serde_json::to_value(p.request).unwrap_or(Value::Null);
+        // The engine knows every request kind but naturalisation, which has no deadline rule.
+        if request.as_str().is_some_and(|r| r != "naturalisation") {
+            facts.entry("request").or_insert(request);
+        }
+        if let Ok(regime) = serde_json::to_value(p.regime) {
+            facts.entry("regime").or_insert(regime);
+        }
+    }
+    if let Some(d) = &case.department {
+        facts.entry("department").or_insert(json!(d));
+    }
+    if !facts.contains_key("birth_date") {
+        if let Some(b) = vault.applicant(case.applicant_id)?.birth_date {
+            facts.insert("birth_date".into(), json!(b.to_string()));
+        }
+    }
+    if !facts.contains_key("documents") {
+        let checklist = catalog.checklist_for(&case.procedure, "fr", &case_flags(case), today, case.department.as_deref());
+        let freshness: BTreeMap<String, u32> = checklist
+            .map(|c| c.items.into_iter().filter_map(|i| Some((i.id, i.freshness?.max_age_months?))).collect())
+            .unwrap_or_default();
+        let docs: Vec<Value> = vault
+            .documents(case.id)?
+            .into_iter()
+            .filter(|d| matches!(d.status, DocStatus::Received | DocStatus::Verified))
+            .filter_map(|d| {
+                let months = freshness.get(&d.doc_type)?;
+                Some(json!({ "id": d.doc_type, "issued_on": d.issued_on?.to_string(), "max_age_months": months }))
+            })
+            .collect();
+        if !docs.is_empty() {
+            facts.insert("documents".into(), Value::Array(docs));
+        }
+    }
+    rules::facts_from_value(&Value::Object(facts)).map_err(FollowupError::Facts)
+}
+
+/// Every computed deadline and alert of a case on `today`.
+pub fn case_deadlines(vault: &Vault, catalog: &Catalog, case: &Case, today: NaiveDate) -> Result<Vec<Deadline>, FollowupError> {
+    Ok(rules::compute(&case_facts(vault, catalog, case, today)?))
+}
+
+/// One line of a case's checklist: what the catalog requires, and where the
+/// volunteer has got to with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecklistLine {
+    pub item: ChecklistItem,
+    /// The recorded status; `missing` when nothing was recorded yet.
+    pub status: DocStatus,
+    pub record: Option<DocumentItem>,
+}
+
+/// A case's checklist in `lang` on `today`, merged with recorded statuses.
+/// Documents recorded but no longer required (the flags changed) are kept
+/// at the end, so nothing the volunteer entered disappears.
+pub fn case_checklist(
+    vault: &Vault,
+    catalog: &Catalog,
+    case: &Case,
+    lang: &str,
+    today: NaiveDate,
+) -> Result<(crate::catalog::Checklist, Vec<ChecklistLine>, Vec<DocumentItem>), FollowupError> {
+    let checklist = catalog.checklist_for(&case.procedure, lang, &case_flags(case), today, case.department.as_deref())?;
+    let mut records: BTreeMap<String, DocumentItem> =
+        vault.documents(case.id)?.into_iter().map(|d| (d.doc_type.clone(), d)).collect();
+    let lines = checklist
+        .items
+        .iter()
+        .map(|item| {
+            let record = records.remove(&item.id);
+            ChecklistLine { item: item.clone(), status: record.as_ref().map_or(DocStatus::Missing, |r| r.status), record }
+        })
+        .collect();
+    Ok((checklist, lines, records.into_values().collect()))
+}
+
+/// How soon something needs action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// The date has passed, or the alert holds today (a proof-of-stay gap).
+    Now,
+    /// Within the horizon.
+    Soon,
+}
+
+/// One line of the Today screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgendaItem {
+    pub urgency: Urgency,
+    pub due: NaiveDate,
+    pub case_id: Id,
+    pub applicant_id: Id,
+    /// Initials only: the line may be seen by others over a shoulder or in a notification.
+    pub initials: String,
+    pub procedure: String,
+    pub what: AgendaWhat,
+}
+
+/// What the agenda line is about.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgendaWhat {
+    /// A deadline or alert computed by the rules engine.
+    Rule { deadline: Deadline },
+    /// A deadline entered by hand.
+    Manual { id: Id, title: String },
+    /// Documents still missing, requested or stale.
+    Documents { missing: usize, stale: usize },
+}
+
+/// Initials of an applicant, in their own script (never the full name).
+pub fn initials(a: &Applicant) -> String {
+    let first = |s: &str| s.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    format!("{}. {}.", first(&a.given_name), first(&a.family_name))
+}
+
+/// Everything that needs action across open cases, most urgent first:
+/// overdue and coming deadlines within `horizon_days`, alerts that hold
+/// today (proof-of-stay gap, renewal window open, API expiring, stale
+/// documents…), manual deadlines, and cases with missing documents.
+pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: u32) -> Result<Vec<AgendaItem>, FollowupError> {
+    let horizon = today + chrono::Days::new(u64::from(horizon_days));
+    let mut out = Vec::new();
+    let mut applicants: BTreeMap<Id, String> = BTreeMap::new();
+    for case in vault.cases(None)? {
+        if matches!(case.status, CaseStatus::Closed) {
+            continue;
+        }
+        let initials = match applicants.get(&case.applicant_id) {
+            Some(i) => i.clone(),
+            None => {
+                let Ok(a) = vault.applicant(case.applicant_id) else { continue };
+                let i = initials(&a);
+                applicants.insert(case.applicant_id, i.clone());
+                i
+            }
+        };
+        let line = |urgency, due, what| AgendaItem {
+            urgency,
+            due,
+            case_id: case.id,
+            applicant_id: case.applicant_id,
+            initials: initials.clone(),
+            procedure: case.procedure.clone(),
+            what,
+        };
+        // A case whose stored facts are broken still shows its documents and
+        // manual deadlines; its computed deadlines are skipped, and the case
+        // screen says why.
+        if let Ok(deadlines) = case_deadlines(vault, catalog, &case, today) {
+            for d in deadlines {
+                let due = d.due.date();
+                let urgency = if d.kind == Kind::Alert || due < today {
+                    Urgency::Now
+                } else if due <= horizon {
+                    Urgency::Soon
+                } else {
+                    continue;
+                };
+                out.push(line(urgency, due, AgendaWhat::Rule { deadline: d }));
+            }
+        }
+        for d in vault.deadlines(case.id)? {
+            if !d.done && d.due <= horizon {
+                let urgency = if d.due < today { Urgency::Now } else { Urgency::Soon };
+                out.push(line(urgency, d.due, AgendaWhat::Manual { id: d.id, title: d.title }));
+            }
+        }
+        if matches!(case.status, CaseStatus::Preparing | CaseStatus::Incomplete) {
+            if let Ok((_, lines, _)) = case_checklist(vault, catalog, &case, "fr", today) {
+                let missing = lines.iter().filter(|l| matches!(l.status, DocStatus::Missing | DocStatus::Requested)).count();
+                let stale = lines.iter().filter(|l| l.status == DocStatus::Stale).count();
+                if missing + stale > 0 {
+                    out.push(line(Urgency::Soon, today, AgendaWhat::Documents { missing, stale }));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.urgency, a.due).cmp(&(b.urgency, b.due)));
+    Ok(out)
+}
