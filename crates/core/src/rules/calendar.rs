@@ -214,8 +214,14 @@ pub fn add_hours_paris(start: DateTime<FixedOffset>, hours: i64) -> Option<DateT
 }
 
 /// The calendar date in Europe/Paris of an instant.
+///
+/// At the very edge of chrono's range the local date cannot be represented;
+/// the UTC date is returned there instead of panicking.
 pub fn paris_date(at: DateTime<FixedOffset>) -> NaiveDate {
-    at.with_timezone(&Paris).date_naive()
+    use chrono::{Offset as _, TimeZone as _};
+    let utc = at.naive_utc();
+    let offset = Paris.offset_from_utc_datetime(&utc).fix();
+    utc.checked_add_offset(offset).map_or(utc.date(), |local| local.date())
 }
 
 /// Midnight at the start of `date` in Europe/Paris, as an instant.

@@ -18,7 +18,7 @@
 
 use std::cmp::Ordering;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SecondsFormat};
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
 use serde::Serialize;
 
 /// The identifier of a computed deadline or alert. The UI translates by id.
@@ -167,10 +167,11 @@ impl Due {
 
     /// Order on the time line: an instant on a day comes before the end of
     /// that day, which is when a whole-day deadline expires.
-    fn sort_key(&self) -> (NaiveDate, u8, NaiveTime) {
+    fn sort_key(&self) -> (NaiveDate, u8, chrono::NaiveDateTime) {
         match self {
-            Self::DateTime(at) => (self.date(), 0, at.with_timezone(&chrono_tz::Europe::Paris).time()),
-            Self::Date(date) => (*date, 1, NaiveTime::MIN),
+            // UTC instants order like local ones, and never overflow.
+            Self::DateTime(at) => (self.date(), 0, at.naive_utc()),
+            Self::Date(date) => (*date, 1, chrono::NaiveDateTime::MIN),
         }
     }
 }
