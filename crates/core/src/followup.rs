@@ -7,7 +7,7 @@
 
 use crate::catalog::{Catalog, CatalogError, ChecklistItem};
 use crate::domain::{Applicant, Case, CaseStatus, DocStatus, DocumentItem, Id};
-use crate::rules::{self, Deadline, Facts, Kind, RulesError};
+use crate::rules::{self, Deadline, DeadlineId, Facts, Kind, RulesError};
 use crate::vault::{KnownIds, Vault, VaultError};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -210,7 +210,15 @@ pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: 
         if let Ok(deadlines) = case_deadlines(vault, catalog, &case, today) {
             for d in deadlines {
                 let due = d.due.date();
-                let urgency = if d.kind == Kind::Alert || due < today {
+                let urgency = if d.kind == Kind::Alert {
+                    Urgency::Now
+                } else if due < today {
+                    // A past deadline is overdue for `horizon_days`, then it is
+                    // history (shown on the case, not on Today). A window that
+                    // opened in the past is no action at all.
+                    if d.id == DeadlineId::RenewalWindowOpens || due < today - chrono::Days::new(u64::from(horizon_days)) {
+                        continue;
+                    }
                     Urgency::Now
                 } else if due <= horizon {
                     Urgency::Soon
@@ -236,6 +244,18 @@ pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: 
             }
         }
     }
-    out.sort_by(|a, b| (a.urgency, a.due).cmp(&(b.urgency, b.due)));
+    out.sort_by_key(|i| (i.urgency, i.rank(), i.due));
     Ok(out)
+}
+
+impl AgendaItem {
+    /// Within the same urgency, a person without proof of lawful stay comes
+    /// first: that is the *rupture de droits* that costs a job and housing.
+    fn rank(&self) -> u8 {
+        match &self.what {
+            AgendaWhat::Rule { deadline } if deadline.id == DeadlineId::ProofOfStayGap => 0,
+            AgendaWhat::Rule { deadline } if deadline.id == DeadlineId::OqtfAppeal => 0,
+            _ => 1,
+        }
+    }
 }

@@ -1,0 +1,64 @@
+//! Following cases: the vault, the catalog and the rules engine together.
+
+use secrecy::SecretString;
+use sesame_core::catalog::Catalog;
+use sesame_core::clock::FixedClock;
+use sesame_core::domain::{DocStatus, Entity};
+use sesame_core::followup::{self, AgendaWhat, Urgency};
+use sesame_core::vault::{Options, Vault};
+use std::sync::Arc;
+
+fn setup() -> (tempfile::TempDir, Vault, Arc<Catalog>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let catalog = Arc::new(Catalog::shipped().unwrap());
+    let clock = Arc::new(FixedClock::at("2026-11-28T09:00:00Z".parse().unwrap()));
+    let opts = Options { kdf_log_n: Some(10), ..Options::new(clock, catalog.clone()) };
+    let v = Vault::init(&tmp.path().join("v"), &SecretString::from("phrase de test assez longue".to_owned()), None, opts).unwrap();
+    (tmp, v, catalog)
+}
+
+#[test]
+fn today_lists_a_gap_first_and_initials_only() {
+    let (_tmp, mut v, catalog) = setup();
+    let today = v.today();
+    let a = v.create(Entity::Applicant, &[("family_name", "Quatrebarbes"), ("given_name", "Zéphyrine")]).unwrap().to_string();
+    // A card that expired a month ago, nothing filed: a proof-of-stay gap.
+    let gap = v
+        .create(Entity::Case, &[("applicant_id", &a), ("procedure", "etudiant_renewal"), ("facts", r#"{"current_permit":{"expires_on":"2026-10-28","on_anef":true}}"#)])
+        .unwrap();
+    // A card expiring in four months: the renewal window opens soon.
+    let b = v.create(Entity::Applicant, &[("family_name", "Tesfay"), ("given_name", "Selam")]).unwrap().to_string();
+    let window = v
+        .create(Entity::Case, &[("applicant_id", &b), ("procedure", "salarie_renewal"), ("facts", r#"{"current_permit":{"expires_on":"2027-04-05","on_anef":true}}"#)])
+        .unwrap();
+    let agenda = followup::agenda(&v, &catalog, today, 30).unwrap();
+    let first = &agenda[0];
+    assert_eq!((first.urgency, first.case_id), (Urgency::Now, gap));
+    assert!(matches!(&first.what, AgendaWhat::Rule { deadline } if serde_json::to_value(deadline.id).unwrap() == "proof_of_stay_gap"), "{first:?}");
+    assert_eq!(first.initials, "Z. Q.");
+    let json = serde_json::to_string(&agenda).unwrap();
+    assert!(!json.contains("Quatrebarbes") && !json.contains("Zéphyrine"), "the agenda carries initials only");
+    assert!(agenda.iter().any(|i| i.case_id == window
+        && matches!(&i.what, AgendaWhat::Rule { deadline } if serde_json::to_value(deadline.id).unwrap() == "renewal_window_opens")));
+    assert!(agenda.iter().any(|i| matches!(i.what, AgendaWhat::Documents { missing, .. } if missing > 0)));
+    assert!(agenda.windows(2).all(|w| w[0].urgency <= w[1].urgency));
+    assert!(!agenda.iter().any(|i| matches!(&i.what, AgendaWhat::Rule { deadline } if deadline.due.date() < today && serde_json::to_value(deadline.id).unwrap() == "renewal_window_opens")), "a window that opened is no action");
+}
+
+#[test]
+fn received_documents_feed_the_freshness_alert() {
+    let (_tmp, mut v, catalog) = setup();
+    let today = v.today();
+    let a = v.create(Entity::Applicant, &[("family_name", "Koné"), ("given_name", "Aïcha")]).unwrap().to_string();
+    let c = v.create(Entity::Case, &[("applicant_id", &a), ("procedure", "etudiant_renewal")]).unwrap();
+    v.set_document(c, "proof_of_address", DocStatus::Received, Some("2026-01-10")).unwrap();
+    let case = v.case(c).unwrap();
+    let deadlines = followup::case_deadlines(&v, &catalog, &case, today).unwrap();
+    let stale = deadlines.iter().find(|d| serde_json::to_value(d.id).unwrap() == "stale_document").expect("stale_document alert");
+    assert_eq!(stale.subject.as_deref(), Some("proof_of_address"));
+    let (_, lines, extra) = followup::case_checklist(&v, &catalog, &case, "ar", today).unwrap();
+    assert!(extra.is_empty());
+    let line = lines.iter().find(|l| l.item.id == "proof_of_address").unwrap();
+    assert_eq!(line.status, DocStatus::Received);
+    assert_ne!(line.item.name, line.item.name_fr, "the Arabic name is shown beside the French");
+}
