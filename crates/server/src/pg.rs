@@ -326,17 +326,14 @@ impl Store for PgStore {
                 )
                 .await
                 .map_err(db)?;
-            match existing {
-                Some(r) if r.get::<_, &str>(0) == json => {}
-                Some(_) => return Err(StoreError::Conflict("another key for this stream version")),
-                None => {
-                    tx.execute(
-                        "INSERT INTO wrapped_key(team, stream, key_version, recipient, doc) VALUES ($1, $2, $3, $4, $5)",
-                        &[&t, &sid, &kv, &rec, &json],
-                    )
-                    .await
-                    .map_err(db)?;
-                }
+            // First wins (see the SQLite backend): never replaced.
+            if existing.is_none() {
+                tx.execute(
+                    "INSERT INTO wrapped_key(team, stream, key_version, recipient, doc) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    &[&t, &sid, &kv, &rec, &json],
+                )
+                .await
+                .map_err(db)?;
             }
         }
         tx.commit().await.map_err(db)

@@ -345,16 +345,15 @@ impl Store for SqliteStore {
                     )
                     .optional()
                     .map_err(db)?;
-                match existing {
-                    Some(e) if e == json => {}
-                    Some(_) => return Err(StoreError::Conflict("another key for this stream version")),
-                    None => {
-                        tx.execute(
-                            "INSERT INTO wrapped_key(team, stream, key_version, recipient, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
-                            params![t, sid, k.key_version, k.recipient.to_string(), json],
-                        )
-                        .map_err(db)?;
-                    }
+                // First wins: a retried upload wraps the same key again (age
+                // is randomised, so the bytes differ), and two members may
+                // both answer the same "needed" entry. Never replaced.
+                if existing.is_none() {
+                    tx.execute(
+                        "INSERT INTO wrapped_key(team, stream, key_version, recipient, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![t, sid, k.key_version, k.recipient.to_string(), json],
+                    )
+                    .map_err(db)?;
                 }
             }
             tx.commit().map_err(db)

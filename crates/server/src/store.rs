@@ -76,7 +76,7 @@ pub trait Store: Send + Sync + 'static {
     /// Ops after team position `since`; stream heads on the last page, from the same snapshot.
     async fn pull(&self, team: Uuid, since: u64, limit: u32) -> Result<PullPage, StoreError>;
 
-    /// Stores wrapped keys. Conflict if one exists with other content.
+    /// Stores wrapped keys; one that exists already is kept (first wins, never replaced).
     async fn put_keys(&self, team: Uuid, keys: &[WrappedKey]) -> Result<(), StoreError>;
     async fn keys_for(&self, team: Uuid, device: Uuid) -> Result<Vec<WrappedKey>, StoreError>;
     /// (stream, key version, active member) triples with no wrap yet.

@@ -156,7 +156,9 @@ async fn suite(store: Arc<dyn Store>) {
     svc.put_keys(team, admin.id, &PutKeys { keys: vec![wk(bob.id, &admin, b"wrapped-b")] }).await.unwrap();
     assert!(svc.keys(team, admin.id).await.unwrap().needed.is_empty());
     assert_eq!(svc.keys(team, bob.id).await.unwrap().keys.len(), 1);
-    assert_eq!(svc.put_keys(team, admin.id, &PutKeys { keys: vec![wk(bob.id, &admin, b"other")] }).await.unwrap_err().code, "conflict");
+    svc.put_keys(team, admin.id, &PutKeys { keys: vec![wk(bob.id, &admin, b"other")] }).await.unwrap();
+    let kept = svc.keys(team, bob.id).await.unwrap().keys;
+    assert_eq!(kept[0].wrapped_bytes().unwrap(), b"wrapped-b", "first wins, never replaced");
 
     // Erasure: admins only; ops and keys purged; the head keeps the order.
     let rec = EraseRecord { team, stream: s1, mv: 2, signer: admin.id };

@@ -170,7 +170,7 @@ impl<R: Remote> Device<R> {
 }
 
 /// A team of `n` devices (the first is the admin), every one approved and synced.
-pub async fn team_of<R: Remote>(n: usize, url: &str, make: impl Fn(&Vault) -> R) -> Vec<Device<R>> {
+pub async fn team_of<R: Remote>(n: usize, url: &str, mut make: impl FnMut(&Vault) -> R) -> Vec<Device<R>> {
     let mut out: Vec<Device<R>> = Vec::new();
     for i in 0..n {
         let dir = tempdir();
