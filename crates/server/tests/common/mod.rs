@@ -164,6 +164,10 @@ impl<R: Remote> Device<R> {
         sync::sync_once(&mut self.vault, &self.remote).await.unwrap_or_else(|e| panic!("sync failed: {e}"))
     }
 
+    pub async fn try_sync(&mut self) -> Result<sync::SyncReport, sync::SyncError> {
+        sync::sync_once(&mut self.vault, &self.remote).await
+    }
+
     pub fn path(&self) -> PathBuf {
         self.dir.path().join("v")
     }
