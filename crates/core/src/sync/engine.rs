@@ -420,6 +420,10 @@ fn apply_page(vault: &Vault, team: &TeamRow, ms: &Memberships, page: &PullPage, 
         let heads = page.heads.as_ref().ok_or_else(|| misbehaved("the last page has no stream heads"))?;
         counted.erased += check_heads(vault, &tx, team, ms, heads)?;
     }
+    #[cfg(debug_assertions)]
+    if !page.ops.is_empty() {
+        test_pause("apply");
+    }
     tx.commit()?;
     report.pulled += counted.pulled;
     report.held = counted.held;
@@ -831,6 +835,8 @@ async fn push_outbox<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow) -
         #[cfg(debug_assertions)]
         test_pause("push");
         let res = remote.push(team.team, &Push { ops: rows.iter().map(|(_, b)| proto::b64(b)).collect() }).await?;
+        #[cfg(debug_assertions)]
+        test_pause("pushed");
         if res.outcomes.len() != rows.len() {
             return Err(SyncError::ServerMisbehaved("push answer does not match the batch".into()));
         }

@@ -44,6 +44,9 @@ struct InviteCode {
     s: String,
     /// Hash of the team's first membership version: the root of trust.
     g: String,
+    /// The team's name (the association's), kept on devices only.
+    #[serde(default)]
+    n: String,
 }
 
 /// The server address written in an invitation code.
@@ -73,17 +76,17 @@ fn proof(secret: &[u8], device: Uuid, sign_pk: &str, age: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-fn store_team(vault: &Vault, team: Uuid, url: &str, genesis: &str) -> Result<(), SyncError> {
+fn store_team(vault: &Vault, team: Uuid, name: &str, url: &str, genesis: &str) -> Result<(), SyncError> {
     vault.conn_ref().execute(
-        "INSERT INTO sync_team(id, team_id, server_url, genesis_hash) VALUES (1, ?1, ?2, ?3)",
-        params![team.to_string(), url, genesis],
+        "INSERT INTO sync_team(id, team_id, name, server_url, genesis_hash) VALUES (1, ?1, ?2, ?3, ?4)",
+        params![team.to_string(), name, url, genesis],
     )?;
     Ok(())
 }
 
 /// Creates a team on the server with this device as its first admin.
-/// Returns the team id.
-pub async fn create<R: Remote>(vault: &mut Vault, remote: &R, server_url: &str) -> Result<Uuid, SyncError> {
+/// The name stays on the devices (the server never sees it). Returns the team id.
+pub async fn create<R: Remote>(vault: &mut Vault, remote: &R, server_url: &str, name: &str) -> Result<Uuid, SyncError> {
     if team_row(vault.conn_ref())?.is_some() {
         return Err(SyncError::AlreadyInTeam);
     }
@@ -109,10 +112,14 @@ pub async fn create<R: Remote>(vault: &mut Vault, remote: &R, server_url: &str) 
     let hash = doc.hash().map_err(|_| SyncError::Random)?;
     remote.create_team(&CreateTeam { team, genesis: doc.clone() }).await?;
     let tx = vault.conn_ref().unchecked_transaction()?;
-    store_team(vault, team, server_url, &hash)?;
+    store_team(vault, team, name, server_url, &hash)?;
     tx.execute("INSERT INTO sync_membership(version, body, sig) VALUES (1, ?1, ?2)", params![doc.body, doc.sig])?;
     tx.commit()?;
     Ok(team)
+}
+
+fn team_name(vault: &Vault) -> Result<String, SyncError> {
+    Ok(vault.conn_ref().query_row("SELECT name FROM sync_team WHERE id = 1", [], |r| r.get(0))?)
 }
 
 fn require_team(vault: &Vault) -> Result<TeamRow, SyncError> {
@@ -146,6 +153,7 @@ pub async fn invite<R: Remote>(vault: &mut Vault, remote: &R) -> Result<String, 
         k: proto::b64(token.as_ref()),
         s: proto::b64(secret.as_ref()),
         g: team.genesis,
+        n: team_name(vault)?,
     };
     let json = Zeroizing::new(serde_json::to_vec(&code).map_err(|_| SyncError::Random)?);
     Ok(format!("{CODE_PREFIX}{}", URL_SAFE_NO_PAD.encode(json.as_slice())))
@@ -171,7 +179,7 @@ pub async fn join<R: Remote>(vault: &mut Vault, remote: &R, code: &str) -> Resul
         age,
     };
     remote.join(c.t, &req).await?;
-    store_team(vault, c.t, &c.u, &c.g)?;
+    store_team(vault, c.t, &c.n, &c.u, &c.g)?;
     Ok(keys.fingerprint())
 }
 
@@ -201,6 +209,7 @@ pub struct MemberView {
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamView {
     pub team: Uuid,
+    pub name: String,
     pub server: String,
     pub membership_version: u64,
     pub members: Vec<MemberView>,
@@ -237,7 +246,7 @@ pub async fn list<R: Remote>(vault: &mut Vault, remote: Option<&R>) -> Result<Te
         .filter(|p| ms.latest().is_none_or(|m| m.member(p.device).is_none()))
         .map(|p| Ok(Pending { device: p.device, fingerprint: crypto::fingerprint(&p.sign_pk, &p.age), proof_ok: proof_ok(vault, p)? }))
         .collect::<Result<_, SyncError>>()?;
-    Ok(TeamView { team: team.team, server: team.url, membership_version: ms.latest_version(), members, pending })
+    Ok(TeamView { team: team.team, name: team_name(vault)?, server: team.url, membership_version: ms.latest_version(), members, pending })
 }
 
 fn proof_ok(vault: &Vault, p: &JoinRequest) -> Result<bool, SyncError> {

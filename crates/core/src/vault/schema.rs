@@ -95,6 +95,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE sync_team (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         team_id TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
         server_url TEXT NOT NULL,
         genesis_hash TEXT NOT NULL,
         next_dseq INTEGER NOT NULL DEFAULT 1,

@@ -183,7 +183,7 @@ pub async fn team_of<R: Remote>(n: usize, url: &str, mut make: impl FnMut(&Vault
         let remote = make(&vault);
         let mut d = Device { dir, vault, remote, clock };
         if i == 0 {
-            sync::team::create(&mut d.vault, &d.remote, url).await.unwrap();
+            sync::team::create(&mut d.vault, &d.remote, url, "Association test").await.unwrap();
         } else {
             let admin = &mut out[0];
             let code = sync::team::invite(&mut admin.vault, &admin.remote).await.unwrap();
