@@ -196,10 +196,19 @@ async fn round<R: Remote>(vault: &mut Vault, remote: &R) -> Result<SyncReport, S
     let me = vault.device_id().0;
     let mut report = SyncReport::default();
 
+    // A clock far ahead would stamp this device's ops in the future, where
+    // they would win every conflict; a clock far behind would refuse every
+    // op it receives (they look far in its future) and shows wrong
+    // deadlines. Either way: nothing is sent or applied until the clock is
+    // fixed, and the volunteer is told.
     let health = remote.health().await?;
     let skew = health.time_ms as i64 - vault.now_ms() as i64;
     if skew.unsigned_abs() > vault.max_drift_ms() {
-        return Err(SyncError::ClockSkew { minutes: -skew / 60_000 });
+        return Err(if skew < 0 {
+            SyncError::ClockAhead { minutes: -skew / 60_000 }
+        } else {
+            SyncError::ClockBehind { minutes: skew / 60_000 }
+        });
     }
 
     let (mut ms, _) = refresh_membership(vault, remote, &team).await?;

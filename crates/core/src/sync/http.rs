@@ -22,6 +22,7 @@ pub struct HttpRemote {
     device: Uuid,
     key: SigningKey,
     client: reqwest::Client,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
     /// Server time minus local time, from the last health check.
     offset_ms: AtomicI64,
     /// Bytes sent and received (bodies and headers as counted by us), for benchmarks.
@@ -49,6 +50,7 @@ impl HttpRemote {
             device: vault.device_id().0,
             key: SigningKey::from_bytes(&keys.signing().to_bytes()),
             client,
+            clock: vault.clock(),
             offset_ms: AtomicI64::new(0),
             bytes_sent: Default::default(),
             bytes_received: Default::default(),
@@ -62,7 +64,7 @@ impl HttpRemote {
     }
 
     fn now_ms(&self) -> u64 {
-        let local = chrono::Utc::now().timestamp_millis();
+        let local = self.clock.now_millis() as i64;
         u64::try_from(local + self.offset_ms.load(Ordering::Relaxed)).unwrap_or(0)
     }
 
@@ -104,9 +106,9 @@ struct Empty {}
 
 impl Remote for HttpRemote {
     async fn health(&self) -> Result<Health, RemoteError> {
-        let before = chrono::Utc::now().timestamp_millis();
+        let before = self.clock.now_millis() as i64;
         let h: Health = self.send(reqwest::Method::GET, "/v1/health", None).await?;
-        let after = chrono::Utc::now().timestamp_millis();
+        let after = self.clock.now_millis() as i64;
         self.offset_ms.store(h.time_ms as i64 - (before + after) / 2, Ordering::Relaxed);
         Ok(h)
     }

@@ -109,10 +109,15 @@ pub enum SyncError {
     )]
     NotAdmin,
     #[error(
-        "L'horloge de cet appareil diffère de {minutes} minutes de celle du serveur : corrigez la date et l'heure de l'ordinateur, puis relancez la synchronisation. Rien n'a été envoyé. \
-         / This device's clock is {minutes} minutes away from the server's: fix the computer's date and time, then sync again. Nothing was sent."
+        "L'horloge de cet appareil est en avance de {minutes} minutes sur celle du serveur : corrigez la date et l'heure de l'ordinateur, puis relancez la synchronisation. Rien n'a été envoyé ni perdu. \
+         / This device's clock is {minutes} minutes ahead of the server's: fix the computer's date and time, then sync again. Nothing was sent or lost."
     )]
-    ClockSkew { minutes: i64 },
+    ClockAhead { minutes: i64 },
+    #[error(
+        "L'horloge de cet appareil est en retard de {minutes} minutes sur celle du serveur : corrigez la date et l'heure de l'ordinateur (les échéances affichées en dépendent), puis relancez la synchronisation. Rien n'a été envoyé ni perdu. \
+         / This device's clock is {minutes} minutes behind the server's: fix the computer's date and time (the deadlines shown depend on it), then sync again. Nothing was sent or lost."
+    )]
+    ClockBehind { minutes: i64 },
     #[error(
         "Le serveur a renvoyé un historique incohérent ({0}) : rien n'a été appliqué et vos données locales sont intactes. Prévenez l'administrateur du serveur (sauvegarde ancienne restaurée ? serveur compromis ?). \
          / The server returned an inconsistent history ({0}): nothing was applied and your local data is intact. Tell the server's administrator (an old backup restored? a compromised server?)."
@@ -153,7 +158,7 @@ impl SyncError {
             Self::NotApproved(_) => "not_approved",
             Self::Removed => "removed",
             Self::NotAdmin => "not_admin",
-            Self::ClockSkew { .. } => "clock_skew",
+            Self::ClockAhead { .. } | Self::ClockBehind { .. } => "clock_skew",
             Self::ServerMisbehaved(_) => "server_misbehaved",
             Self::BadInvite => "bad_invite",
             Self::UnknownDevice(_) => "unknown_device",

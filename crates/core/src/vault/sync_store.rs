@@ -57,6 +57,10 @@ impl Vault {
         (remote.millis > now.saturating_add(self.opts.max_drift_ms)).then(|| remote.millis - now)
     }
 
+    pub(crate) fn clock(&self) -> std::sync::Arc<dyn crate::clock::Clock> {
+        self.opts.clock.clone()
+    }
+
     pub(crate) fn now_ms(&self) -> u64 {
         self.opts.clock.now_millis()
     }
