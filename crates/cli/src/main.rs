@@ -22,6 +22,7 @@ macro_rules! outln {
 
 mod catalog_cmd;
 mod rules_cmd;
+mod team_cmd;
 mod vault_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -131,6 +132,37 @@ enum Command {
         #[command(subcommand)]
         action: CatalogAction,
     },
+    /// The association's team: create, invite, join, approve, remove, list, erase.
+    Team {
+        #[command(subcommand)]
+        action: TeamAction,
+    },
+    /// Sync with the team's server (one round), or `sync status`, `sync conflicts`, `sync resolve`.
+    Sync {
+        #[command(subcommand)]
+        action: Option<SyncAction>,
+        /// Keep syncing every 30 s (backing off while the server is unreachable).
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Run the association's sync server.
+    Serve {
+        /// Address to listen on (put a TLS reverse proxy in front, or listen on loopback only).
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: String,
+        /// sqlite://PATH or postgres://USER@HOST/DB
+        #[arg(long, default_value = "sqlite://sesame-server.db", env = "SESAME_SERVER_DB")]
+        db: String,
+        /// Requests per second allowed per device.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
+        /// Burst of requests allowed per device.
+        #[arg(long, default_value_t = 200.0)]
+        burst: f64,
+        /// Logs as JSON lines.
+        #[arg(long)]
+        log_json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +177,60 @@ enum CatalogAction {
     },
     /// Validate the catalog; exits non-zero on errors or missing translations.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+enum TeamAction {
+    /// Create a team on a server; this device becomes its administrator.
+    Create {
+        #[arg(long)]
+        server: String,
+        /// The association's name (kept on the devices, never sent to the server).
+        #[arg(long)]
+        name: String,
+    },
+    /// Print a one-time invitation code (administrators).
+    Invite,
+    /// Ask to join a team with an invitation code.
+    Join { code: String },
+    /// Approve a device waiting to join (id prefix or fingerprint).
+    Approve {
+        device: String,
+        /// Make it an administrator too.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Remove a device; every file gets a new key it never receives.
+    Remove { device: String },
+    /// List members and devices waiting for approval.
+    List {
+        /// Use what this vault knows, without asking the server.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Erase an applicant's whole file on every device and on the server (administrators).
+    Erase {
+        applicant_id: String,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SyncAction {
+    /// Last sync, pending ops, open conflicts, alerts.
+    Status,
+    /// Fields edited on two devices at once.
+    Conflicts,
+    /// Settle a conflict: keep one candidate (--pick OP_ID) or give a value (--value JSON).
+    Resolve {
+        entity_id: String,
+        field: String,
+        #[arg(long)]
+        value: Option<String>,
+        #[arg(long)]
+        pick: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,6 +413,7 @@ fn main() -> ExitCode {
             outln!("{report}");
             if ok { Ok(()) } else { Err(anyhow::anyhow!("Le catalogue a des erreurs (voir ci-dessus). / The catalog has errors (see above).")) }
         }
+        Command::Team { .. } | Command::Sync { .. } | Command::Serve { .. } => team_cmd::run(cli),
         _ => vault_cmd::run(cli),
     };
     match result {

@@ -188,7 +188,10 @@ fn with_vault(v: &mut Vault, catalog: &Catalog, command: Command, json: bool) ->
         | Command::Recovery { .. }
         | Command::Deadlines { .. }
         | Command::Checklist { .. }
-        | Command::Catalog { .. } => Ok(()),
+        | Command::Catalog { .. }
+        | Command::Team { .. }
+        | Command::Sync { .. }
+        | Command::Serve { .. } => Ok(()),
     }
 }
 
@@ -428,7 +431,7 @@ pub(crate) fn read_input(file: &str) -> Result<String> {
     Ok(s)
 }
 
-fn vault_dir(given: Option<PathBuf>) -> Result<PathBuf> {
+pub(crate) fn vault_dir(given: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(d) = given {
         return Ok(d);
     }
@@ -463,7 +466,7 @@ fn kdf_log_n() -> Option<u8> {
     std::env::var("SESAME_KDF_LOG_N").ok().and_then(|s| s.parse().ok()).filter(|n| (10..=20).contains(n))
 }
 
-fn passphrase() -> Result<SecretString> {
+pub(crate) fn passphrase() -> Result<SecretString> {
     if let Ok(p) = std::env::var("SESAME_PASSPHRASE") {
         return Ok(SecretString::from(p));
     }

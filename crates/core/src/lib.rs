@@ -10,6 +10,7 @@
 //! - [`rules`]: the deadline engine, pure functions of facts and "today".
 //! - [`catalog`]: procedures, documents and translations, as data.
 //! - [`clock`]: time, injected.
+//! - [`sync`]: end-to-end encrypted, signed sync through the association's server.
 
 pub mod catalog;
 pub mod clock;
@@ -19,4 +20,5 @@ pub mod followup;
 pub mod hlc;
 pub mod oplog;
 pub mod rules;
+pub mod sync;
 pub mod vault;

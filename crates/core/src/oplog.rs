@@ -81,9 +81,31 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> rusqlite::Result<()> {
         "INSERT INTO {table}(id, created_hlc, updated_hlc) VALUES (?1, ?2, ?2) ON CONFLICT(id) DO NOTHING"
     ))?
     .execute(params![op.entity_id.to_string(), hlc])?;
-    conn.prepare_cached(&format!("UPDATE {table} SET {col} = ?1, updated_hlc = max(updated_hlc, ?2) WHERE id = ?3"))?
-        .execute(params![to_sql(&op.field, &op.value), hlc, op.entity_id.to_string()])?;
+    // Per-field last-writer-wins by (hlc, device): an op older than one
+    // already applied to this field is logged but does not change the row.
+    // Local ops always win (the clock is ahead of every op seen); remote
+    // ops arrive in any order, and replaying the log in any order gives
+    // the same rows.
+    if is_newest(conn, op, &hlc)? {
+        conn.prepare_cached(&format!("UPDATE {table} SET {col} = ?1, updated_hlc = max(updated_hlc, ?2) WHERE id = ?3"))?
+            .execute(params![to_sql(&op.field, &op.value), hlc, op.entity_id.to_string()])?;
+    } else {
+        conn.prepare_cached(&format!("UPDATE {table} SET updated_hlc = max(updated_hlc, ?1) WHERE id = ?2"))?
+            .execute(params![hlc, op.entity_id.to_string()])?;
+    }
     record(conn, op)
+}
+
+/// Whether no logged op on the same field is newer than `op` by (hlc, device).
+fn is_newest(conn: &Connection, op: &Op, hlc: &str) -> rusqlite::Result<bool> {
+    let newer: Option<i64> = conn
+        .prepare_cached(
+            "SELECT 1 FROM op WHERE entity_id = ?1 AND field = ?2
+             AND (hlc > ?3 OR (hlc = ?3 AND device_id > ?4)) LIMIT 1",
+        )?
+        .query_row(params![op.entity_id.to_string(), op.field, hlc, op.device_id.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(newer.is_none())
 }
 
 fn record(conn: &Connection, op: &Op) -> rusqlite::Result<()> {

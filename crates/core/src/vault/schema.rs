@@ -81,6 +81,92 @@ const MIGRATIONS: &[&str] = &[
         prefix = '1 2 3'
     );
     "#,
+    // 2: sync (issue 6). Everything here is inside the encrypted database
+    // like the records: the device's secret keys, the streams' data keys,
+    // the sealed outbox. See `crate::sync` for what each table is for.
+    r#"
+    -- This device's two secret keys (ed25519 seed, age identity), made on first use.
+    CREATE TABLE sync_device (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sign_secret BLOB NOT NULL,
+        age_secret TEXT NOT NULL
+    ) STRICT;
+    -- The team this vault syncs with (at most one).
+    CREATE TABLE sync_team (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        team_id TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        server_url TEXT NOT NULL,
+        genesis_hash TEXT NOT NULL,
+        next_dseq INTEGER NOT NULL DEFAULT 1,
+        sealed_upto INTEGER NOT NULL DEFAULT 0,
+        cursor INTEGER NOT NULL DEFAULT 0,
+        last_sync_ms INTEGER,
+        last_error TEXT
+    ) STRICT;
+    -- Verified membership versions, exactly as signed.
+    CREATE TABLE sync_membership (version INTEGER PRIMARY KEY, body TEXT NOT NULL, sig TEXT NOT NULL) STRICT;
+    -- One stream per applicant; seen_seq: the highest position pulled (rollback detection).
+    CREATE TABLE sync_stream (
+        stream_id TEXT PRIMARY KEY,
+        applicant_id TEXT UNIQUE,
+        seen_seq INTEGER NOT NULL DEFAULT 0,
+        erased INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    -- Which stream every record belongs to.
+    CREATE TABLE sync_entity (entity_id TEXT PRIMARY KEY, stream_id TEXT NOT NULL) STRICT;
+    CREATE INDEX sync_entity_stream ON sync_entity(stream_id);
+    -- Streams' data keys; uploaded = 0 until wrapped for the team and sent.
+    CREATE TABLE sync_key (
+        stream_id TEXT NOT NULL,
+        key_version INTEGER NOT NULL,
+        key BLOB NOT NULL,
+        key_mv INTEGER NOT NULL,
+        uploaded INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (stream_id, key_version)
+    ) STRICT;
+    -- Each author's last counter seen in each stream: drops, replays and reorders show as breaks.
+    CREATE TABLE sync_chain (
+        stream_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        last_dseq INTEGER NOT NULL,
+        PRIMARY KEY (stream_id, device_id)
+    ) STRICT;
+    -- Sealed local ops: seq is NULL until the server acknowledges; the row
+    -- goes when a pull shows the op at that position.
+    CREATE TABLE sync_outbox (
+        dseq INTEGER PRIMARY KEY,
+        op_id TEXT NOT NULL UNIQUE,
+        stream_id TEXT NOT NULL,
+        prev INTEGER NOT NULL,
+        blob BLOB NOT NULL,
+        seq INTEGER
+    ) STRICT;
+    -- Received ops that cannot be applied yet (no key yet, author's clock far ahead), in stream order.
+    CREATE TABLE sync_held (
+        stream_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        blob BLOB NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (stream_id, seq)
+    ) STRICT;
+    -- Fields with concurrent edits waiting for a person to choose.
+    CREATE TABLE sync_conflict (
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        PRIMARY KEY (entity_id, field)
+    ) STRICT;
+    -- Invitations this (admin) device issued: the secret half never leaves the vault.
+    CREATE TABLE sync_invite (invite_id TEXT PRIMARY KEY, secret BLOB NOT NULL, expires_ms INTEGER NOT NULL) STRICT;
+    -- What sync refused or noticed, for `sesame sync status` (no personal data).
+    CREATE TABLE sync_alert (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build of Sésame writes.

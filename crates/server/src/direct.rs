@@ -1,0 +1,64 @@
+//! An in-process [`Remote`]: a device talking to a [`Service`] without
+//! HTTP. For fast tests (the convergence property test runs thousands of
+//! schedules) and for tools that embed the server.
+
+use crate::service::{ApiError, Service};
+use sesame_core::sync::proto::{CreateInvite, CreateTeam, Health, JoinRequest, Keys, MembershipDocs, PullPage, Push, PushResult, PutKeys, SignedDoc};
+use sesame_core::sync::{Remote, RemoteError};
+use uuid::Uuid;
+
+/// One device's in-process connection.
+#[derive(Debug, Clone)]
+pub struct Direct {
+    pub service: Service,
+    pub device: Uuid,
+}
+
+impl Direct {
+    pub fn new(service: Service, device: Uuid) -> Self {
+        Direct { service, device }
+    }
+}
+
+fn refused(e: ApiError) -> RemoteError {
+    if e.status == 503 {
+        return RemoteError::Unreachable(e.code.into());
+    }
+    RemoteError::Refused { status: e.status, code: e.code.into(), message: e.message.into() }
+}
+
+impl Remote for Direct {
+    async fn health(&self) -> Result<Health, RemoteError> {
+        Ok(self.service.health())
+    }
+    async fn create_team(&self, req: &CreateTeam) -> Result<(), RemoteError> {
+        self.service.create_team(self.device, req).await.map_err(refused)
+    }
+    async fn membership(&self, team: Uuid, since: u64) -> Result<MembershipDocs, RemoteError> {
+        self.service.membership(team, self.device, since).await.map_err(refused)
+    }
+    async fn post_membership(&self, team: Uuid, doc: &SignedDoc) -> Result<(), RemoteError> {
+        self.service.post_membership(team, self.device, doc).await.map_err(refused)
+    }
+    async fn create_invite(&self, team: Uuid, req: &CreateInvite) -> Result<(), RemoteError> {
+        self.service.create_invite(team, self.device, req).await.map_err(refused)
+    }
+    async fn join(&self, team: Uuid, req: &JoinRequest) -> Result<(), RemoteError> {
+        self.service.join(team, req).await.map_err(refused)
+    }
+    async fn keys(&self, team: Uuid) -> Result<Keys, RemoteError> {
+        self.service.keys(team, self.device).await.map_err(refused)
+    }
+    async fn put_keys(&self, team: Uuid, req: &PutKeys) -> Result<(), RemoteError> {
+        self.service.put_keys(team, self.device, req).await.map_err(refused)
+    }
+    async fn push(&self, team: Uuid, req: &Push) -> Result<PushResult, RemoteError> {
+        self.service.push(team, self.device, req).await.map_err(refused)
+    }
+    async fn pull(&self, team: Uuid, since: u64, limit: u32) -> Result<PullPage, RemoteError> {
+        self.service.pull(team, self.device, since, limit).await.map_err(refused)
+    }
+    async fn erase(&self, team: Uuid, stream: Uuid, doc: &SignedDoc) -> Result<(), RemoteError> {
+        self.service.erase(team, self.device, stream, doc).await.map_err(refused)
+    }
+}
