@@ -35,6 +35,36 @@ use serde::Serialize;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// `execute` and `query_row` through the statement cache: a page of a
+/// thousand ops runs the same few dozen statements a thousand times.
+pub(crate) trait Cached {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, p: P) -> rusqlite::Result<usize>;
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(&self, sql: &str, p: P, f: F) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, p: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(p)
+    }
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(&self, sql: &str, p: P, f: F) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(p, f)
+    }
+}
+
+/// Maps `f` over `items` on all cores (signature checks, age wraps: the
+/// crypto of a big page is most of its cost). Order is kept.
+pub(crate) fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<U>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
+}
+
 /// How many ops to ask for per pull.
 pub const PULL_PAGE: u32 = 1000;
 /// How many ops to send per push.
@@ -95,7 +125,7 @@ pub(crate) struct TeamRow {
 
 pub(crate) fn team_row(conn: &Connection) -> Result<Option<TeamRow>, SyncError> {
     Ok(conn
-        .query_row("SELECT team_id, server_url, genesis_hash FROM sync_team WHERE id = 1", [], |r| {
+        .row("SELECT team_id, server_url, genesis_hash FROM sync_team WHERE id = 1", [], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
         })
         .optional()?
@@ -105,7 +135,7 @@ pub(crate) fn team_row(conn: &Connection) -> Result<Option<TeamRow>, SyncError> 
 /// This device's keys, made on first use.
 pub(crate) fn device_keys(conn: &Connection) -> Result<DeviceKeys, SyncError> {
     let row: Option<(Vec<u8>, String)> = conn
-        .query_row("SELECT sign_secret, age_secret FROM sync_device WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .row("SELECT sign_secret, age_secret FROM sync_device WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     if let Some((s, a)) = row {
         let s = zeroize::Zeroizing::new(s);
@@ -113,7 +143,7 @@ pub(crate) fn device_keys(conn: &Connection) -> Result<DeviceKeys, SyncError> {
         return DeviceKeys::from_parts(&s, &a).ok_or(SyncError::Vault(crate::vault::VaultError::Db("damaged device keys".into())));
     }
     let k = DeviceKeys::generate().map_err(|_| SyncError::Random)?;
-    conn.execute(
+    conn.exec(
         "INSERT INTO sync_device(id, sign_secret, age_secret) VALUES (1, ?1, ?2)",
         params![k.sign_secret().as_slice(), k.age_secret().as_str()],
     )?;
@@ -160,7 +190,7 @@ pub(crate) async fn refresh_membership<R: Remote>(vault: &mut Vault, remote: &R,
             .map_err(|e| SyncError::ServerMisbehaved(format!("membership: {e}")))?;
         let tx = vault.conn_ref().unchecked_transaction()?;
         for (doc, m) in fresh.iter().zip(&verified) {
-            tx.execute(
+            tx.exec(
                 "INSERT OR IGNORE INTO sync_membership(version, body, sig) VALUES (?1, ?2, ?3)",
                 params![m.version as i64, doc.body, doc.sig],
             )?;
@@ -174,14 +204,15 @@ pub(crate) async fn refresh_membership<R: Remote>(vault: &mut Vault, remote: &R,
 
 /// Runs one sync round.
 pub async fn sync_once<R: Remote>(vault: &mut Vault, remote: &R) -> Result<SyncReport, SyncError> {
+    vault.conn_ref().set_prepared_statement_cache_capacity(256);
     let result = round(vault, remote).await;
     let conn = vault.conn_ref();
     match &result {
         Ok(_) => {
-            conn.execute("UPDATE sync_team SET last_sync_ms = ?1, last_error = NULL WHERE id = 1", [vault.now_ms() as i64])?;
+            conn.exec("UPDATE sync_team SET last_sync_ms = ?1, last_error = NULL WHERE id = 1", [vault.now_ms() as i64])?;
         }
         Err(e) => {
-            conn.execute("UPDATE sync_team SET last_error = ?1 WHERE id = 1", [e.code()])?;
+            conn.exec("UPDATE sync_team SET last_error = ?1 WHERE id = 1", [e.code()])?;
             if matches!(e, SyncError::ServerMisbehaved(_)) {
                 alert(conn, vault.now_ms(), "server_misbehaved", &e.to_string())?;
             }
@@ -219,70 +250,79 @@ async fn round<R: Remote>(vault: &mut Vault, remote: &R) -> Result<SyncReport, S
         Some(_) => {}
     }
 
+    let t = std::time::Instant::now();
     let needed = fetch_keys(vault, remote, &team, &keys, &ms).await?;
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: keys fetched");
     pull_all(vault, remote, &team, &mut ms, &mut report).await?;
     retry_held(vault, &team, &mut report)?;
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: pulled");
     seal_outbox(vault, &team, &keys, &ms)?;
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: sealed");
     upload_keys(vault, remote, &team, &keys, &ms, &needed).await?;
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: keys uploaded");
     report.pushed = push_outbox(vault, remote, &team).await?;
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: pushed");
     pull_all(vault, remote, &team, &mut ms, &mut report).await?;
     retry_held(vault, &team, &mut report)?;
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: pulled again");
     report.conflicts = vault.conflicts()?.len();
     report.held = count(vault.conn_ref(), "SELECT count(*) FROM sync_held")? as usize;
     Ok(report)
 }
 
 fn count(conn: &Connection, sql: &str) -> Result<u64, SyncError> {
-    Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?.max(0) as u64)
+    Ok(conn.row(sql, [], |r| r.get::<_, i64>(0))?.max(0) as u64)
 }
 
 pub(crate) fn alert(conn: &Connection, at_ms: u64, code: &str, detail: &str) -> Result<(), SyncError> {
-    conn.execute("INSERT INTO sync_alert(at_ms, code, detail) VALUES (?1, ?2, ?3)", params![at_ms as i64, code, detail])?;
+    conn.exec("INSERT INTO sync_alert(at_ms, code, detail) VALUES (?1, ?2, ?3)", params![at_ms as i64, code, detail])?;
     // Keep the list short: it is a status, not an archive.
-    conn.execute("DELETE FROM sync_alert WHERE id <= (SELECT max(id) - 200 FROM sync_alert)", [])?;
+    conn.exec("DELETE FROM sync_alert WHERE id <= (SELECT max(id) - 200 FROM sync_alert)", [])?;
     Ok(())
 }
 
 /// Fetches keys wrapped for this device; returns which members still need wraps.
 async fn fetch_keys<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow, keys: &DeviceKeys, ms: &Memberships) -> Result<Vec<KeyNeed>, SyncError> {
+    let t = std::time::Instant::now();
     let got = remote.keys(team.team).await?;
+    tracing::debug!(keys = got.keys.len(), needed = got.needed.len(), ms = t.elapsed().as_millis() as u64, "sync: keys listed");
     let me = vault.device_id().0;
     let now = vault.now_ms();
-    let tx = vault.conn_ref().unchecked_transaction()?;
-    for wk in &got.keys {
-        if wk.recipient != me {
-            continue;
+    // Which wraps are new (database), then check and unwrap them on every core.
+    let mut fresh: Vec<&WrappedKey> = Vec::new();
+    {
+        let conn = vault.conn_ref();
+        for wk in got.keys.iter().filter(|wk| wk.recipient == me) {
+            let have: Option<i64> = conn
+                .row("SELECT 1 FROM sync_key WHERE stream_id = ?1 AND key_version = ?2", params![wk.stream.to_string(), wk.key_version], |r| r.get(0))
+                .optional()?;
+            let erased: Option<i64> =
+                conn.row("SELECT erased FROM sync_stream WHERE stream_id = ?1", [wk.stream.to_string()], |r| r.get(0)).optional()?;
+            if have.is_none() && erased != Some(1) {
+                fresh.push(wk);
+            }
         }
-        let have: Option<i64> = tx
-            .query_row(
-                "SELECT 1 FROM sync_key WHERE stream_id = ?1 AND key_version = ?2",
-                params![wk.stream.to_string(), wk.key_version],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if have.is_some() {
-            continue;
-        }
-        let erased: Option<i64> = tx
-            .query_row("SELECT erased FROM sync_stream WHERE stream_id = ?1", [wk.stream.to_string()], |r| r.get(0))
-            .optional()?;
-        if erased == Some(1) {
-            continue;
-        }
+    }
+    tracing::debug!(fresh = fresh.len(), ms = t.elapsed().as_millis() as u64, "sync: keys filtered");
+    let unwrapped: Vec<Option<StreamKey>> = par_map(&fresh, |wk| {
         let ok = ms
             .version(wk.mv)
             .filter(|_| wk.key_mv <= wk.mv)
             .and_then(|m| m.active_member(wk.signer))
             .and_then(|m| m.verifying_key().ok())
             .is_some_and(|vk| wk.verify(team.team, &vk).is_ok());
-        let key = if ok { wk.wrapped_bytes().ok().and_then(|w| keys.unwrap(&w)) } else { None };
+        if ok { wk.wrapped_bytes().ok().and_then(|w| keys.unwrap(&w)) } else { None }
+    });
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: keys unwrapped");
+    let tx = vault.conn_ref().unchecked_transaction()?;
+    for (wk, key) in fresh.into_iter().zip(unwrapped) {
         let Some(key) = key else {
             alert(&tx, now, "key_refused", &format!("stream {} key {} from device {}", wk.stream, wk.key_version, wk.signer))?;
             continue;
         };
-        tx.execute("INSERT OR IGNORE INTO sync_stream(stream_id) VALUES (?1)", [wk.stream.to_string()])?;
-        tx.execute(
-            "INSERT INTO sync_key(stream_id, key_version, key, key_mv, uploaded) VALUES (?1, ?2, ?3, ?4, 1)",
+        tx.exec("INSERT OR IGNORE INTO sync_stream(stream_id) VALUES (?1)", [wk.stream.to_string()])?;
+        tx.exec(
+            "INSERT OR IGNORE INTO sync_key(stream_id, key_version, key, key_mv, uploaded) VALUES (?1, ?2, ?3, ?4, 1)",
             params![wk.stream.to_string(), wk.key_version, key.bytes().as_slice(), wk.key_mv as i64],
         )?;
     }
@@ -342,66 +382,98 @@ fn apply_page(vault: &Vault, team: &TeamRow, ms: &Memberships, page: &PullPage, 
     let now = vault.now_ms();
     let latest = ms.latest().ok_or_else(|| misbehaved("no membership"))?;
     let tx = vault.conn_ref().unchecked_transaction()?;
-    let mut cursor: i64 = tx.query_row("SELECT cursor FROM sync_team WHERE id = 1", [], |r| r.get(0))?;
+    let mut cursor: i64 = tx.row("SELECT cursor FROM sync_team WHERE id = 1", [], |r| r.get(0))?;
     let mut counted = SyncReport::default();
+    // Checked ops, applied together at the end of the page (one search
+    // refresh per applicant, one conflict check per field).
+    let mut ready: Vec<Op> = Vec::with_capacity(page.ops.len());
+    // Parse and check signatures on every core first; the checks below
+    // that depend on order and on the database run one by one.
+    let mut keys: std::collections::HashMap<Uuid, Option<ed25519_dalek::VerifyingKey>> = std::collections::HashMap::new();
     for item in &page.ops {
+        if let Some(b) = proto::unb64(&item.blob) {
+            if let Ok(env) = Envelope::parse(&b) {
+                keys.entry(env.header.device).or_insert_with(|| latest.member(env.header.device).and_then(|m| m.verifying_key().ok()));
+            }
+        }
+    }
+    let t0 = std::time::Instant::now();
+    let checked: Vec<Option<(Vec<u8>, Envelope, bool)>> = par_map(&page.ops, |item| {
+        let blob = proto::unb64(&item.blob)?;
+        let env = Envelope::parse(&blob).ok()?;
+        let ok = keys.get(&env.header.device).copied().flatten().is_some_and(|vk| env.verify(&vk).is_ok());
+        Some((blob, env, ok))
+    });
+    let mut streams: std::collections::HashMap<String, PageStream> = std::collections::HashMap::new();
+    let mut chains: std::collections::HashMap<(String, Uuid), i64> = std::collections::HashMap::new();
+    for (item, checked) in page.ops.iter().zip(checked) {
         if (item.gseq as i64) <= cursor {
             return Err(misbehaved("the team's positions went backwards"));
         }
-        let blob = proto::unb64(&item.blob).ok_or_else(|| misbehaved("unreadable op"))?;
-        let env = Envelope::parse(&blob).map_err(|_| misbehaved("malformed op"))?;
+        let (blob, env, sig_ok) = checked.ok_or_else(|| misbehaved("malformed op"))?;
         let h = env.header;
         if h.team != team.team || h.stream != item.stream {
             return Err(misbehaved("an op filed under another team or stream"));
         }
         let sid = h.stream.to_string();
-        tx.execute("INSERT OR IGNORE INTO sync_stream(stream_id) VALUES (?1)", [&sid])?;
-        let (seen, erased): (i64, i64) =
-            tx.query_row("SELECT seen_seq, erased FROM sync_stream WHERE stream_id = ?1", [&sid], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        if erased == 1 {
+        // Stream and chain state, read once per page and written back at its end.
+        if !streams.contains_key(&sid) {
+            tx.exec("INSERT OR IGNORE INTO sync_stream(stream_id) VALUES (?1)", [&sid])?;
+            let (seen, erased): (i64, i64) =
+                tx.row("SELECT seen_seq, erased FROM sync_stream WHERE stream_id = ?1", [&sid], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let held: Option<i64> = tx.row("SELECT 1 FROM sync_held WHERE stream_id = ?1 LIMIT 1", [&sid], |r| r.get(0)).optional()?;
+            streams.insert(sid.clone(), PageStream { seen, erased: erased == 1, held: held.is_some(), dirty: false });
+        }
+        let st = streams.get_mut(&sid).ok_or_else(|| misbehaved("stream state"))?;
+        if st.erased {
             cursor = item.gseq as i64;
             continue;
         }
-        let seq = item.seq as i64;
+        let (seen, seq) = (st.seen, item.seq as i64);
         if seq <= seen {
             return Err(misbehaved(format!("stream {} position {seq} seen before: history rolled back or replayed", h.stream)));
         }
         if seq != seen + 1 {
             return Err(misbehaved(format!("stream {} skips from {seen} to {seq}: ops withheld", h.stream)));
         }
-        let Some(author) = latest.member(h.device) else { return Err(Verdict::UnknownSigner) };
-        let vk = author.verifying_key().map_err(|_| misbehaved("member key"))?;
-        env.verify(&vk).map_err(|_| misbehaved(format!("stream {} position {seq}: bad signature", h.stream)))?;
-        let last: i64 = tx
-            .query_row("SELECT last_dseq FROM sync_chain WHERE stream_id = ?1 AND device_id = ?2", params![&sid, h.device.to_string()], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0);
+        if latest.member(h.device).is_none() {
+            return Err(Verdict::UnknownSigner);
+        }
+        if !sig_ok {
+            return Err(misbehaved(format!("stream {} position {seq}: bad signature", h.stream)));
+        }
+        let chain_key = (sid.clone(), h.device);
+        let last = match chains.get(&chain_key) {
+            Some(l) => *l,
+            None => tx
+                .row("SELECT last_dseq FROM sync_chain WHERE stream_id = ?1 AND device_id = ?2", params![&sid, h.device.to_string()], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0),
+        };
         if (h.dseq as i64) <= last {
             return Err(misbehaved(format!("stream {} position {seq}: an op replayed", h.stream)));
         }
         if h.prev as i64 != last {
             return Err(misbehaved(format!("stream {} position {seq}: ops reordered or one missing", h.stream)));
         }
-        tx.execute(
-            "INSERT INTO sync_chain(stream_id, device_id, last_dseq) VALUES (?1, ?2, ?3)
-             ON CONFLICT(stream_id, device_id) DO UPDATE SET last_dseq = excluded.last_dseq",
-            params![&sid, h.device.to_string(), h.dseq as i64],
-        )?;
-        tx.execute("UPDATE sync_stream SET seen_seq = ?1 WHERE stream_id = ?2", params![seq, &sid])?;
+        chains.insert(chain_key, h.dseq as i64);
+        st.seen = seq;
+        st.dirty = true;
+        let stream_held = st.held;
         cursor = item.gseq as i64;
         if h.device == me {
             let acked: Option<Option<i64>> = tx
-                .query_row("SELECT seq FROM sync_outbox WHERE op_id = ?1", [h.op_id.to_string()], |r| r.get(0))
+                .row("SELECT seq FROM sync_outbox WHERE op_id = ?1", [h.op_id.to_string()], |r| r.get(0))
                 .optional()?;
             if let Some(Some(s)) = acked {
                 if s != seq {
                     return Err(misbehaved(format!("stream {}: this device's op at {seq}, acknowledged at {s}", h.stream)));
                 }
             }
-            tx.execute("DELETE FROM sync_outbox WHERE op_id = ?1", [h.op_id.to_string()])?;
+            tx.exec("DELETE FROM sync_outbox WHERE op_id = ?1", [h.op_id.to_string()])?;
             // After a vault restored from a backup, ops it had sent come back:
             // never reuse their counters.
-            tx.execute("UPDATE sync_team SET next_dseq = max(next_dseq, ?1) WHERE id = 1", [h.dseq as i64 + 1])?;
+            tx.exec("UPDATE sync_team SET next_dseq = max(next_dseq, ?1) WHERE id = 1", [h.dseq as i64 + 1])?;
         }
         if latest.accepts_op(h.device, h.dseq).is_none() {
             // Written by a device after the admin's cutoff at its removal.
@@ -409,22 +481,40 @@ fn apply_page(vault: &Vault, team: &TeamRow, ms: &Memberships, page: &PullPage, 
             counted.refused += 1;
             continue;
         }
-        let waiting: Option<i64> = tx.query_row("SELECT 1 FROM sync_held WHERE stream_id = ?1 LIMIT 1", [&sid], |r| r.get(0)).optional()?;
-        if waiting.is_some() {
+        if stream_held {
             hold(&tx, &sid, seq, &blob, "waiting")?;
             counted.held += 1;
             continue;
         }
         match try_apply(vault, &tx, &env, now)? {
-            Applied::Yes => counted.pulled += 1,
+            Applied::Ready(op) => {
+                ready.push(op);
+                counted.pulled += 1;
+            }
             Applied::Held(reason) => {
                 hold(&tx, &sid, seq, &blob, reason)?;
+                if let Some(st) = streams.get_mut(&sid) {
+                    st.held = true;
+                }
                 counted.held += 1;
             }
             Applied::Refused => counted.refused += 1,
         }
     }
-    tx.execute("UPDATE sync_team SET cursor = ?1 WHERE id = 1", [cursor])?;
+    for (sid, st) in streams.iter().filter(|(_, st)| st.dirty) {
+        tx.exec("UPDATE sync_stream SET seen_seq = ?1 WHERE stream_id = ?2", params![st.seen, sid])?;
+    }
+    for ((sid, device), last) in &chains {
+        tx.exec(
+            "INSERT INTO sync_chain(stream_id, device_id, last_dseq) VALUES (?1, ?2, ?3)
+             ON CONFLICT(stream_id, device_id) DO UPDATE SET last_dseq = excluded.last_dseq",
+            params![sid, device.to_string(), last],
+        )?;
+    }
+    let t1 = std::time::Instant::now();
+    crate::vault::sync_apply(&tx, &ready)?;
+    let t2 = std::time::Instant::now();
+    tx.exec("UPDATE sync_team SET cursor = ?1 WHERE id = 1", [cursor])?;
     if !page.more {
         let heads = page.heads.as_ref().ok_or_else(|| misbehaved("the last page has no stream heads"))?;
         counted.erased += check_heads(vault, &tx, team, ms, heads)?;
@@ -434,6 +524,13 @@ fn apply_page(vault: &Vault, team: &TeamRow, ms: &Memberships, page: &PullPage, 
         test_pause("apply");
     }
     tx.commit()?;
+    tracing::debug!(
+        ops = page.ops.len(),
+        check_ms = (t1 - t0).as_millis() as u64,
+        apply_ms = (t2 - t1).as_millis() as u64,
+        commit_ms = t2.elapsed().as_millis() as u64,
+        "sync: page"
+    );
     report.pulled += counted.pulled;
     report.held = counted.held;
     report.refused += counted.refused;
@@ -441,14 +538,24 @@ fn apply_page(vault: &Vault, team: &TeamRow, ms: &Memberships, page: &PullPage, 
     Ok(())
 }
 
+/// A stream's state while a page is applied.
+struct PageStream {
+    seen: i64,
+    erased: bool,
+    /// Some op of the stream waits: later ones wait behind it.
+    held: bool,
+    dirty: bool,
+}
+
 enum Applied {
-    Yes,
+    /// Checked; to apply (in order, with the others of its page).
+    Ready(Op),
     Held(&'static str),
     Refused,
 }
 
 fn hold(tx: &Connection, sid: &str, seq: i64, blob: &[u8], reason: &str) -> Result<(), SyncError> {
-    tx.execute(
+    tx.exec(
         "INSERT OR REPLACE INTO sync_held(stream_id, seq, blob, reason) VALUES (?1, ?2, ?3, ?4)",
         params![sid, seq, blob, reason],
     )?;
@@ -472,8 +579,7 @@ fn try_apply(vault: &Vault, tx: &Connection, env: &Envelope, now: u64) -> Result
         return Ok(Applied::Held("clock_ahead"));
     }
     vault.observe(op.hlc)?;
-    crate::vault::sync_apply(tx, std::slice::from_ref(&op))?;
-    Ok(Applied::Yes)
+    Ok(Applied::Ready(op))
 }
 
 /// An op may only touch the records of its own stream: its applicant, their
@@ -487,19 +593,19 @@ fn check_routing(tx: &Connection, stream: Uuid, op: &Op) -> Result<Result<(), &'
         return Ok(Err("a record of another stream"));
     }
     let applicant: Option<String> =
-        tx.query_row("SELECT applicant_id FROM sync_stream WHERE stream_id = ?1", [&sid], |r| r.get(0)).optional()?.flatten();
+        tx.row("SELECT applicant_id FROM sync_stream WHERE stream_id = ?1", [&sid], |r| r.get(0)).optional()?.flatten();
     match op.entity {
         Entity::Applicant => match &applicant {
             Some(a) if *a != eid => return Ok(Err("a second applicant in one stream")),
             Some(_) => {}
             None => {
                 let taken: Option<i64> = tx
-                    .query_row("SELECT 1 FROM sync_stream WHERE applicant_id = ?1", [&eid], |r| r.get(0))
+                    .row("SELECT 1 FROM sync_stream WHERE applicant_id = ?1", [&eid], |r| r.get(0))
                     .optional()?;
                 if taken.is_some() {
                     return Ok(Err("an applicant already in another stream"));
                 }
-                tx.execute("UPDATE sync_stream SET applicant_id = ?1 WHERE stream_id = ?2", params![&eid, &sid])?;
+                tx.exec("UPDATE sync_stream SET applicant_id = ?1 WHERE stream_id = ?2", params![&eid, &sid])?;
             }
         },
         Entity::Case if op.field == "applicant_id" => {
@@ -509,7 +615,7 @@ fn check_routing(tx: &Connection, stream: Uuid, op: &Op) -> Result<Result<(), &'
         }
         Entity::DocumentItem | Entity::Deadline | Entity::JournalEntry | Entity::Incident if op.field == "case_id" => {
             let case_stream: Option<String> = match op.value.as_str() {
-                Some(c) => tx.query_row("SELECT stream_id FROM sync_entity WHERE entity_id = ?1", [c], |r| r.get(0)).optional()?,
+                Some(c) => tx.row("SELECT stream_id FROM sync_entity WHERE entity_id = ?1", [c], |r| r.get(0)).optional()?,
                 None => None,
             };
             if case_stream.as_deref() != Some(sid.as_str()) {
@@ -533,7 +639,7 @@ fn check_heads(vault: &Vault, tx: &Connection, team: &TeamRow, ms: &Memberships,
         listed.insert(head.stream.to_string());
         let sid = head.stream.to_string();
         let local: Option<(i64, i64)> = tx
-            .query_row("SELECT seen_seq, erased FROM sync_stream WHERE stream_id = ?1", [&sid], |r| Ok((r.get(0)?, r.get(1)?)))
+            .row("SELECT seen_seq, erased FROM sync_stream WHERE stream_id = ?1", [&sid], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (seen, erased) = local.unwrap_or((0, 0));
         if let Some(doc) = &head.erased {
@@ -577,7 +683,7 @@ fn check_heads(vault: &Vault, tx: &Connection, team: &TeamRow, ms: &Memberships,
     }
     // Our own acknowledged ops must have shown up where the server said.
     let lost: Option<String> = tx
-        .query_row(
+        .row(
             "SELECT o.op_id FROM sync_outbox o JOIN sync_stream s ON s.stream_id = o.stream_id
              WHERE o.seq IS NOT NULL AND o.seq <= s.seen_seq AND s.erased = 0 LIMIT 1",
             [],
@@ -595,16 +701,16 @@ fn check_heads(vault: &Vault, tx: &Connection, team: &TeamRow, ms: &Memberships,
 pub(crate) fn erase_stream_local(tx: &Connection, stream: Uuid, head: u64) -> Result<(), SyncError> {
     let sid = stream.to_string();
     let applicant: Option<String> =
-        tx.query_row("SELECT applicant_id FROM sync_stream WHERE stream_id = ?1", [&sid], |r| r.get(0)).optional()?.flatten();
+        tx.row("SELECT applicant_id FROM sync_stream WHERE stream_id = ?1", [&sid], |r| r.get(0)).optional()?.flatten();
     if let Some(a) = applicant.and_then(|a| a.parse::<Id>().ok()) {
         Vault::erase_applicant_rows(tx, a)?;
     }
-    tx.execute("DELETE FROM op WHERE entity_id IN (SELECT entity_id FROM sync_entity WHERE stream_id = ?1)", [&sid])?;
+    tx.exec("DELETE FROM op WHERE entity_id IN (SELECT entity_id FROM sync_entity WHERE stream_id = ?1)", [&sid])?;
     for t in ["sync_entity", "sync_key", "sync_chain", "sync_held", "sync_outbox"] {
-        tx.execute(&format!("DELETE FROM {t} WHERE stream_id = ?1"), [&sid])?;
+        tx.exec(&format!("DELETE FROM {t} WHERE stream_id = ?1"), [&sid])?;
     }
-    tx.execute("INSERT OR IGNORE INTO sync_stream(stream_id) VALUES (?1)", [&sid])?;
-    tx.execute("UPDATE sync_stream SET erased = 1, seen_seq = max(seen_seq, ?1) WHERE stream_id = ?2", params![head as i64, &sid])?;
+    tx.exec("INSERT OR IGNORE INTO sync_stream(stream_id) VALUES (?1)", [&sid])?;
+    tx.exec("UPDATE sync_stream SET erased = 1, seen_seq = max(seen_seq, ?1) WHERE stream_id = ?2", params![head as i64, &sid])?;
     Ok(())
 }
 
@@ -617,22 +723,29 @@ fn retry_held(vault: &mut Vault, _team: &TeamRow, report: &mut SyncReport) -> Re
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?
     };
     let mut blocked: Option<String> = None;
+    let mut ready: Vec<Op> = Vec::new();
     for (sid, seq, blob) in rows {
         if blocked.as_deref() == Some(sid.as_str()) {
             continue;
         }
         let Ok(env) = Envelope::parse(&blob) else { continue };
         match try_apply(vault, &tx, &env, now)? {
-            Applied::Yes | Applied::Refused => {
-                tx.execute("DELETE FROM sync_held WHERE stream_id = ?1 AND seq = ?2", params![&sid, seq])?;
+            Applied::Ready(op) => {
+                tx.exec("DELETE FROM sync_held WHERE stream_id = ?1 AND seq = ?2", params![&sid, seq])?;
+                ready.push(op);
                 report.pulled += 1;
             }
+            Applied::Refused => {
+                tx.exec("DELETE FROM sync_held WHERE stream_id = ?1 AND seq = ?2", params![&sid, seq])?;
+                report.refused += 1;
+            }
             Applied::Held(reason) => {
-                tx.execute("UPDATE sync_held SET reason = ?1 WHERE stream_id = ?2 AND seq = ?3", params![reason, &sid, seq])?;
+                tx.exec("UPDATE sync_held SET reason = ?1 WHERE stream_id = ?2 AND seq = ?3", params![reason, &sid, seq])?;
                 blocked = Some(sid);
             }
         }
     }
+    crate::vault::sync_apply(&tx, &ready)?;
     tx.commit()?;
     Ok(())
 }
@@ -649,14 +762,14 @@ fn route(tx: &Connection, op: &Op, mv: u64) -> Result<Option<Uuid>, SyncError> {
     let stream = match op.entity {
         Entity::Applicant => {
             let s: Option<String> =
-                tx.query_row("SELECT stream_id FROM sync_stream WHERE applicant_id = ?1", [&eid], |r| r.get(0)).optional()?;
+                tx.row("SELECT stream_id FROM sync_stream WHERE applicant_id = ?1", [&eid], |r| r.get(0)).optional()?;
             match s.and_then(|s| Uuid::parse_str(&s).ok()) {
                 Some(s) => s,
                 None => {
                     let s = Uuid::new_v4();
                     let key = StreamKey::generate().map_err(|_| SyncError::Random)?;
-                    tx.execute("INSERT INTO sync_stream(stream_id, applicant_id) VALUES (?1, ?2)", params![s.to_string(), &eid])?;
-                    tx.execute(
+                    tx.exec("INSERT INTO sync_stream(stream_id, applicant_id) VALUES (?1, ?2)", params![s.to_string(), &eid])?;
+                    tx.exec(
                         "INSERT INTO sync_key(stream_id, key_version, key, key_mv, uploaded) VALUES (?1, 1, ?2, ?3, 0)",
                         params![s.to_string(), key.bytes().as_slice(), mv as i64],
                     )?;
@@ -666,9 +779,9 @@ fn route(tx: &Connection, op: &Op, mv: u64) -> Result<Option<Uuid>, SyncError> {
         }
         Entity::Case => {
             let a: Option<String> =
-                tx.query_row("SELECT applicant_id FROM case_file WHERE id = ?1", [&eid], |r| r.get(0)).optional()?.flatten();
+                tx.row("SELECT applicant_id FROM case_file WHERE id = ?1", [&eid], |r| r.get(0)).optional()?.flatten();
             let s: Option<String> = match a {
-                Some(a) => tx.query_row("SELECT stream_id FROM sync_entity WHERE entity_id = ?1", [a], |r| r.get(0)).optional()?,
+                Some(a) => tx.row("SELECT stream_id FROM sync_entity WHERE entity_id = ?1", [a], |r| r.get(0)).optional()?,
                 None => None,
             };
             match s.and_then(|s| Uuid::parse_str(&s).ok()) {
@@ -678,11 +791,11 @@ fn route(tx: &Connection, op: &Op, mv: u64) -> Result<Option<Uuid>, SyncError> {
         }
         e => {
             let c: Option<String> = tx
-                .query_row(&format!("SELECT case_id FROM {} WHERE id = ?1", e.table()), [&eid], |r| r.get(0))
+                .row(&format!("SELECT case_id FROM {} WHERE id = ?1", e.table()), [&eid], |r| r.get(0))
                 .optional()?
                 .flatten();
             let s: Option<String> = match c {
-                Some(c) => tx.query_row("SELECT stream_id FROM sync_entity WHERE entity_id = ?1", [c], |r| r.get(0)).optional()?,
+                Some(c) => tx.row("SELECT stream_id FROM sync_entity WHERE entity_id = ?1", [c], |r| r.get(0)).optional()?,
                 None => None,
             };
             match s.and_then(|s| Uuid::parse_str(&s).ok()) {
@@ -691,7 +804,7 @@ fn route(tx: &Connection, op: &Op, mv: u64) -> Result<Option<Uuid>, SyncError> {
             }
         }
     };
-    tx.execute("INSERT INTO sync_entity(entity_id, stream_id) VALUES (?1, ?2)", params![&eid, stream.to_string()])?;
+    tx.exec("INSERT INTO sync_entity(entity_id, stream_id) VALUES (?1, ?2)", params![&eid, stream.to_string()])?;
     Ok(Some(stream))
 }
 
@@ -703,7 +816,7 @@ fn seal_outbox(vault: &mut Vault, team: &TeamRow, keys: &DeviceKeys, ms: &Member
     let last_removal = latest.last_removal();
     let tx = vault.conn_ref().unchecked_transaction()?;
     let (mut next_dseq, sealed_upto): (i64, i64) =
-        tx.query_row("SELECT next_dseq, sealed_upto FROM sync_team WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        tx.row("SELECT next_dseq, sealed_upto FROM sync_team WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let rows: Vec<(i64, String)> = {
         let mut stmt = tx.prepare("SELECT seq, id FROM op WHERE seq > ?1 AND device_id = ?2 ORDER BY seq")?;
         stmt.query_map(params![sealed_upto, me.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
@@ -721,13 +834,13 @@ fn seal_outbox(vault: &mut Vault, team: &TeamRow, keys: &DeviceKeys, ms: &Member
             continue;
         };
         let sid = stream.to_string();
-        let erased: i64 = tx.query_row("SELECT erased FROM sync_stream WHERE stream_id = ?1", [&sid], |r| r.get(0))?;
+        let erased: i64 = tx.row("SELECT erased FROM sync_stream WHERE stream_id = ?1", [&sid], |r| r.get(0))?;
         if erased == 1 {
             upto = seq;
             continue;
         }
         let kv: Option<i64> = tx
-            .query_row(
+            .row(
                 "SELECT max(key_version) FROM sync_key WHERE stream_id = ?1 AND key_mv >= ?2",
                 params![&sid, last_removal as i64],
                 |r| r.get(0),
@@ -740,7 +853,7 @@ fn seal_outbox(vault: &mut Vault, team: &TeamRow, keys: &DeviceKeys, ms: &Member
             break;
         };
         let Some(key) = stream_key(&tx, stream, kv as u32)? else { break };
-        let prev: i64 = tx.query_row(
+        let prev: i64 = tx.row(
             "SELECT max(coalesce((SELECT max(dseq) FROM sync_outbox WHERE stream_id = ?1), 0),
                         coalesce((SELECT last_dseq FROM sync_chain WHERE stream_id = ?1 AND device_id = ?2), 0))",
             params![&sid, me.to_string()],
@@ -756,7 +869,7 @@ fn seal_outbox(vault: &mut Vault, team: &TeamRow, keys: &DeviceKeys, ms: &Member
             key_version: kv as u32,
         };
         let env = crypto::seal(&op, header, &key, keys.signing()).ok_or(SyncError::Random)?;
-        tx.execute(
+        tx.exec(
             "INSERT INTO sync_outbox(dseq, op_id, stream_id, prev, blob) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![next_dseq, op.id.to_string(), &sid, prev, env.to_bytes()],
         )?;
@@ -764,7 +877,7 @@ fn seal_outbox(vault: &mut Vault, team: &TeamRow, keys: &DeviceKeys, ms: &Member
         upto = seq;
         sealed += 1;
     }
-    tx.execute("UPDATE sync_team SET next_dseq = ?1, sealed_upto = ?2 WHERE id = 1", params![next_dseq, upto])?;
+    tx.exec("UPDATE sync_team SET next_dseq = ?1, sealed_upto = ?2 WHERE id = 1", params![next_dseq, upto])?;
     tx.commit()?;
     Ok(sealed)
 }
@@ -773,7 +886,8 @@ fn seal_outbox(vault: &mut Vault, team: &TeamRow, keys: &DeviceKeys, ms: &Member
 async fn upload_keys<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow, keys: &DeviceKeys, ms: &Memberships, needed: &[KeyNeed]) -> Result<(), SyncError> {
     let latest = ms.latest().ok_or(SyncError::NoTeam)?;
     let me = vault.device_id().0;
-    let mut wraps: Vec<WrappedKey> = Vec::new();
+    // What to wrap for whom (database), then wrap and sign on every core.
+    let mut jobs: Vec<(Uuid, u32, u64, StreamKey, &proto::Member)> = Vec::new();
     let mut fresh: Vec<(String, i64)> = Vec::new();
     {
         let conn = vault.conn_ref();
@@ -782,28 +896,33 @@ async fn upload_keys<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow, k
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
         for (sid, kv, key, key_mv) in rows {
             let key = zeroize::Zeroizing::new(key);
-            let (Ok(stream), Some(k)) = (Uuid::parse_str(&sid), StreamKey::from_slice(&key)) else { continue };
+            let Ok(stream) = Uuid::parse_str(&sid) else { continue };
             for m in latest.members.iter().filter(|m| m.active()) {
-                wraps.push(wrap(team, stream, kv as u32, key_mv as u64, latest.version, me, &k, m, keys)?);
+                let Some(k) = StreamKey::from_slice(&key) else { continue };
+                jobs.push((stream, kv as u32, key_mv as u64, k, m));
             }
             fresh.push((sid, kv));
         }
         for need in needed {
             let Some(m) = latest.active_member(need.recipient) else { continue };
             let key_mv: Option<i64> = conn
-                .query_row(
+                .row(
                     "SELECT key_mv FROM sync_key WHERE stream_id = ?1 AND key_version = ?2",
                     params![need.stream.to_string(), need.key_version],
                     |r| r.get(0),
                 )
                 .optional()?;
             let (Some(key_mv), Some(k)) = (key_mv, stream_key(conn, need.stream, need.key_version)?) else { continue };
-            if wraps.iter().any(|w| w.stream == need.stream && w.key_version == need.key_version && w.recipient == need.recipient) {
+            if jobs.iter().any(|j| j.0 == need.stream && j.1 == need.key_version && j.4.device == need.recipient) {
                 continue;
             }
-            wraps.push(wrap(team, need.stream, need.key_version, key_mv as u64, latest.version, me, &k, m, keys)?);
+            jobs.push((need.stream, need.key_version, key_mv as u64, k, m));
         }
     }
+    let wraps: Vec<WrappedKey> = par_map(&jobs, |(stream, kv, key_mv, k, m)| wrap(team, *stream, *kv, *key_mv, latest.version, me, k, m, keys))
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    tracing::debug!(wraps = wraps.len(), "sync: keys wrapped");
     for chunk in wraps.chunks(500) {
         remote.put_keys(team.team, &PutKeys { keys: chunk.to_vec() }).await?;
     }
@@ -858,11 +977,11 @@ async fn push_outbox<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow) -
                     if matches!(outcome, PushOutcome::Stored { .. }) {
                         stored += 1;
                     }
-                    tx.execute("UPDATE sync_outbox SET seq = ?1 WHERE dseq = ?2", params![*seq as i64, dseq])?;
+                    tx.exec("UPDATE sync_outbox SET seq = ?1 WHERE dseq = ?2", params![*seq as i64, dseq])?;
                 }
                 PushOutcome::Rejected { reason: RejectReason::Erased } => {
                     alert(&tx, now, "push_erased", &format!("op with counter {dseq}: its file was erased"))?;
-                    tx.execute("DELETE FROM sync_outbox WHERE dseq = ?1", [dseq])?;
+                    tx.exec("DELETE FROM sync_outbox WHERE dseq = ?1", [dseq])?;
                 }
                 PushOutcome::Rejected { reason: RejectReason::OutOfOrder } => {
                     stop = true;
@@ -902,7 +1021,7 @@ pub fn status(vault: &Vault) -> Result<SyncStatus, SyncError> {
     let latest = ms.latest();
     let member = latest.and_then(|m| m.member(me));
     let fp: Option<(Vec<u8>, String)> = conn
-        .query_row("SELECT sign_secret, age_secret FROM sync_device WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .row("SELECT sign_secret, age_secret FROM sync_device WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let fingerprint = fp.and_then(|(s, a)| {
         let s = zeroize::Zeroizing::new(s);
@@ -910,10 +1029,10 @@ pub fn status(vault: &Vault) -> Result<SyncStatus, SyncError> {
         DeviceKeys::from_parts(&s, &a).map(|k| k.fingerprint())
     });
     let (last_sync, last_error, sealed_upto): (Option<i64>, Option<String>, i64) = conn
-        .query_row("SELECT last_sync_ms, last_error, sealed_upto FROM sync_team WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .row("SELECT last_sync_ms, last_error, sealed_upto FROM sync_team WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
         .unwrap_or((None, None, 0));
-    let unsealed: i64 = conn.query_row(
+    let unsealed: i64 = conn.row(
         "SELECT count(*) FROM op WHERE seq > ?1 AND device_id = ?2",
         params![sealed_upto, me.to_string()],
         |r| r.get(0),

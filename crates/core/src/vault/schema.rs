@@ -142,6 +142,7 @@ const MIGRATIONS: &[&str] = &[
         blob BLOB NOT NULL,
         seq INTEGER
     ) STRICT;
+    CREATE INDEX sync_outbox_stream ON sync_outbox(stream_id, dseq);
     -- Received ops that cannot be applied yet (no key yet, author's clock far ahead), in stream order.
     CREATE TABLE sync_held (
         stream_id TEXT NOT NULL,

@@ -151,17 +151,19 @@ impl Vault {
 /// conflict list for every field they touched. Returns how many were new.
 pub(crate) fn apply_remote(conn: &Connection, ops: &[Op]) -> Result<usize, VaultError> {
     let mut fresh = Vec::with_capacity(ops.len());
+    let mut seen = std::collections::HashSet::with_capacity(ops.len());
     for op in ops {
         let known: Option<i64> =
             conn.prepare_cached("SELECT 1 FROM op WHERE id = ?1")?.query_row([op.id.to_string()], |r| r.get(0)).optional()?;
-        if known.is_none() && !fresh.iter().any(|o: &Op| o.id == op.id) {
+        if known.is_none() && seen.insert(op.id) {
             fresh.push(op.clone());
         }
     }
     apply_all(conn, &fresh)?;
     let mut touched: Vec<(Entity, Id, &str)> = Vec::new();
+    let mut seen_fields = std::collections::HashSet::new();
     for op in &fresh {
-        if !touched.iter().any(|(_, i, f)| *i == op.entity_id && *f == op.field) {
+        if seen_fields.insert((op.entity_id, op.field.as_str())) {
             touched.push((op.entity, op.entity_id, &op.field));
         }
     }
