@@ -12,6 +12,7 @@ use crate::store::{DeviceRow, NewOp, Store, StoreError};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use sesame_core::sync::proto::{JoinRequest, KeyNeed, PullPage, PulledOp, PushOutcome, RejectReason, SignedDoc, StreamHead, WrappedKey, b64};
+use std::collections::HashMap;
 use std::str::FromStr;
 use tokio_postgres::{IsolationLevel, NoTls};
 use uuid::Uuid;
@@ -207,58 +208,99 @@ impl Store for PgStore {
     }
 
     async fn push(&self, team: Uuid, ops: &[NewOp]) -> Result<Vec<PushOutcome>, StoreError> {
+        // A batch costs a handful of round trips, not a few per op: read
+        // what it touches, decide in memory, write with UNNEST.
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db)?;
         let t = team.to_string();
         let row = tx.query_opt("SELECT gseq FROM team WHERE id = $1 FOR UPDATE", &[&t]).await.map_err(db)?.ok_or(StoreError::NotFound)?;
         let mut gseq: i64 = row.get(0);
+        let ids: Vec<String> = ops.iter().map(|o| o.op_id.to_string()).collect();
+        let sids: Vec<String> = ops.iter().map(|o| o.stream.to_string()).collect();
+        let dids: Vec<String> = ops.iter().map(|o| o.device.to_string()).collect();
+        let mut existing: HashMap<String, (i64, Vec<u8>)> = HashMap::new();
+        for r in tx.query("SELECT op_id, seq, blob FROM op WHERE team = $1 AND op_id = ANY($2)", &[&t, &ids]).await.map_err(db)? {
+            existing.insert(r.get(0), (r.get(1), r.get(2)));
+        }
+        let mut heads: HashMap<String, (i64, bool)> = HashMap::new();
+        for r in tx.query("SELECT stream, head, erased IS NOT NULL FROM stream WHERE team = $1 AND stream = ANY($2)", &[&t, &sids]).await.map_err(db)? {
+            heads.insert(r.get(0), (r.get(1), r.get(2)));
+        }
+        let mut chains: HashMap<(String, String), i64> = HashMap::new();
+        for r in tx
+            .query("SELECT stream, device, last_dseq FROM chain WHERE team = $1 AND stream = ANY($2) AND device = ANY($3)", &[&t, &sids, &dids])
+            .await
+            .map_err(db)?
+        {
+            chains.insert((r.get(0), r.get(1)), r.get(2));
+        }
         let mut out = Vec::with_capacity(ops.len());
-        let find = tx.prepare_cached("SELECT seq, blob FROM op WHERE team = $1 AND op_id = $2").await.map_err(db)?;
-        let stream_q = tx.prepare_cached("SELECT head, erased FROM stream WHERE team = $1 AND stream = $2").await.map_err(db)?;
-        let chain_q = tx.prepare_cached("SELECT last_dseq FROM chain WHERE team = $1 AND stream = $2 AND device = $3").await.map_err(db)?;
-        let insert = tx
-            .prepare_cached("INSERT INTO op(team, gseq, stream, seq, op_id, device, blob) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .await
-            .map_err(db)?;
-        let head_u = tx
-            .prepare_cached("INSERT INTO stream(team, stream, head) VALUES ($1, $2, $3) ON CONFLICT (team, stream) DO UPDATE SET head = excluded.head")
-            .await
-            .map_err(db)?;
-        let chain_u = tx
-            .prepare_cached(
-                "INSERT INTO chain(team, stream, device, last_dseq) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (team, stream, device) DO UPDATE SET last_dseq = excluded.last_dseq",
-            )
-            .await
-            .map_err(db)?;
-        for op in ops {
-            let (sid, did, oid) = (op.stream.to_string(), op.device.to_string(), op.op_id.to_string());
-            if let Some(r) = tx.query_opt(&find, &[&t, &oid]).await.map_err(db)? {
-                let (seq, blob): (i64, Vec<u8>) = (r.get(0), r.get(1));
-                out.push(if blob == op.blob { PushOutcome::Duplicate { seq: seq as u64 } } else { PushOutcome::Rejected { reason: RejectReason::IdReused } });
+        let (mut g, mut st, mut sq, mut oi, mut dv, mut bl): (Vec<i64>, Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<Vec<u8>>) =
+            Default::default();
+        let mut touched_heads: Vec<String> = Vec::new();
+        let mut touched_chains: Vec<(String, String)> = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            if let Some((seq, blob)) = existing.get(&ids[i]) {
+                out.push(if *blob == op.blob { PushOutcome::Duplicate { seq: *seq as u64 } } else { PushOutcome::Rejected { reason: RejectReason::IdReused } });
                 continue;
             }
-            let head = match tx.query_opt(&stream_q, &[&t, &sid]).await.map_err(db)? {
-                Some(r) if r.get::<_, Option<String>>(1).is_some() => {
-                    out.push(PushOutcome::Rejected { reason: RejectReason::Erased });
-                    continue;
-                }
-                Some(r) => r.get::<_, i64>(0),
-                None => 0,
-            };
-            let last: i64 = tx.query_opt(&chain_q, &[&t, &sid, &did]).await.map_err(db)?.map_or(0, |r| r.get(0));
+            let (head, erased) = heads.get(&sids[i]).copied().unwrap_or((0, false));
+            if erased {
+                out.push(PushOutcome::Rejected { reason: RejectReason::Erased });
+                continue;
+            }
+            let key = (sids[i].clone(), dids[i].clone());
+            let last = chains.get(&key).copied().unwrap_or(0);
             if op.prev as i64 != last || op.dseq as i64 <= last {
                 out.push(PushOutcome::Rejected { reason: RejectReason::OutOfOrder });
                 continue;
             }
             let seq = head + 1;
             gseq += 1;
-            tx.execute(&insert, &[&t, &gseq, &sid, &seq, &oid, &did, &op.blob]).await.map_err(db)?;
-            tx.execute(&head_u, &[&t, &sid, &seq]).await.map_err(db)?;
-            tx.execute(&chain_u, &[&t, &sid, &did, &(op.dseq as i64)]).await.map_err(db)?;
+            heads.insert(sids[i].clone(), (seq, false));
+            chains.insert(key.clone(), op.dseq as i64);
+            existing.insert(ids[i].clone(), (seq, op.blob.clone()));
+            touched_heads.push(sids[i].clone());
+            touched_chains.push(key);
+            g.push(gseq);
+            st.push(sids[i].clone());
+            sq.push(seq);
+            oi.push(ids[i].clone());
+            dv.push(dids[i].clone());
+            bl.push(op.blob.clone());
             out.push(PushOutcome::Stored { seq: seq as u64 });
         }
-        tx.execute("UPDATE team SET gseq = $1 WHERE id = $2", &[&gseq, &t]).await.map_err(db)?;
+        if !g.is_empty() {
+            tx.execute(
+                "INSERT INTO op(team, gseq, stream, seq, op_id, device, blob)
+                 SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bytea[])",
+                &[&t, &g, &st, &sq, &oi, &dv, &bl],
+            )
+            .await
+            .map_err(db)?;
+            touched_heads.sort();
+            touched_heads.dedup();
+            let hv: Vec<i64> = touched_heads.iter().map(|s| heads.get(s).map_or(0, |h| h.0)).collect();
+            tx.execute(
+                "INSERT INTO stream(team, stream, head) SELECT $1, * FROM UNNEST($2::text[], $3::bigint[])
+                 ON CONFLICT (team, stream) DO UPDATE SET head = excluded.head",
+                &[&t, &touched_heads, &hv],
+            )
+            .await
+            .map_err(db)?;
+            touched_chains.sort();
+            touched_chains.dedup();
+            let (cs, cd): (Vec<String>, Vec<String>) = touched_chains.iter().cloned().unzip();
+            let cl: Vec<i64> = touched_chains.iter().map(|k| chains.get(k).copied().unwrap_or(0)).collect();
+            tx.execute(
+                "INSERT INTO chain(team, stream, device, last_dseq) SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::bigint[])
+                 ON CONFLICT (team, stream, device) DO UPDATE SET last_dseq = excluded.last_dseq",
+                &[&t, &cs, &cd, &cl],
+            )
+            .await
+            .map_err(db)?;
+            tx.execute("UPDATE team SET gseq = $1 WHERE id = $2", &[&gseq, &t]).await.map_err(db)?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(out)
     }
