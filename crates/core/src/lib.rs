@@ -9,6 +9,7 @@
 //! - [`oplog`] and [`hlc`]: every change as an operation, ordered by a hybrid logical clock.
 //! - [`rules`]: the deadline engine, pure functions of facts and "today".
 //! - [`catalog`]: procedures, documents and translations, as data.
+//! - [`print`]: checklists and letters as PDF, attachments made ready for ANEF.
 //! - [`clock`]: time, injected.
 //! - [`sync`]: end-to-end encrypted, signed sync through the association's server.
 
@@ -19,6 +20,7 @@ pub mod domain;
 pub mod followup;
 pub mod hlc;
 pub mod oplog;
+pub mod print;
 pub mod rules;
 pub mod sync;
 pub mod vault;

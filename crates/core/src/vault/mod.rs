@@ -14,6 +14,7 @@
 //! (write, fsync, rename), so a crash while changing the passphrase leaves
 //! either the old or the new one, never neither.
 
+pub mod attachments;
 mod error;
 pub mod keys;
 mod records;

@@ -168,6 +168,26 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     ) STRICT;
     "#,
+    // 3: attachments (scans and photos of a case's documents), as BLOBs
+    // inside the encrypted database: never a plaintext file next to it.
+    // `target` is a catalog document id (`passport`) or `incident:<id>`
+    // (a screenshot of an ANEF failure). Not a record table: attachments
+    // are not in the op log (see vault/attachments.rs).
+    r#"
+    CREATE TABLE attachment (
+        id TEXT PRIMARY KEY,
+        case_id TEXT NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+        target TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        file_name TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        pages INTEGER NOT NULL,
+        byte_len INTEGER NOT NULL,
+        added_at TEXT NOT NULL,
+        data BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX attachment_target ON attachment(case_id, target, position);
+    "#,
 ];
 
 /// The schema version this build of Sésame writes.
