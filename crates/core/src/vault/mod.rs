@@ -20,6 +20,7 @@ pub mod keys;
 mod records;
 mod schema;
 mod search;
+mod settings;
 mod sync_store;
 
 pub use error::VaultError;
@@ -27,6 +28,7 @@ pub use keys::{DbKey, RecoveryKey, passphrase_strength, MIN_PASSPHRASE_CHARS};
 pub use records::Export;
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use search::SearchHit;
+pub use settings::Settings;
 pub use sync_store::{Conflict, ConflictValue};
 pub(crate) use sync_store::{apply_remote as sync_apply, read_op as sync_read_op};
 
