@@ -9,7 +9,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sesame_core::clock::{Clock, SystemClock};
 use sesame_core::catalog::Catalog;
-use sesame_core::demo::DemoProcedure;
 use sesame_core::domain::{Applicant, Case, DocStatus, Entity, Id};
 use sesame_core::followup;
 use sesame_core::vault::{Options, RecoveryKey, Vault};
@@ -161,7 +160,7 @@ fn with_vault(v: &mut Vault, catalog: &Catalog, command: Command, json: bool) ->
             print_json(&v.export()?)
         }
         Command::Demo { applicants, seed } => {
-            let ids = sesame_core::demo::fill(v, applicants, seed, &demo_procedures(catalog, v.today()))?;
+            let ids = sesame_core::demo::fill(v, applicants, seed, &sesame_core::demo::procedures(catalog, v.today()))?;
             if json {
                 print_json(&serde_json::json!({ "applicants": ids.len() }))
             } else {
@@ -439,19 +438,6 @@ pub(crate) fn vault_dir(given: Option<PathBuf>) -> Result<PathBuf> {
         "Dossier de données introuvable : indiquez --vault DOSSIER / No data folder found: pass --vault DIR",
     )?;
     Ok(dirs.data_dir().join("vault"))
-}
-
-/// The procedures `sesame demo` opens, with their documents on `today`.
-fn demo_procedures(catalog: &Catalog, today: chrono::NaiveDate) -> Vec<DemoProcedure> {
-    let none = std::collections::BTreeMap::new();
-    catalog
-        .procedures()
-        .keys()
-        .filter_map(|p| {
-            let c = catalog.checklist(p, "fr", &none, today).ok()?;
-            Some(DemoProcedure { id: p.clone(), documents: c.items.into_iter().map(|i| i.id).collect() })
-        })
-        .collect()
 }
 
 pub(crate) fn options(catalog: &Arc<Catalog>) -> Options {

@@ -103,6 +103,20 @@ const ERRORS: &[&str] = &[
     "Votre demande ne peut aboutir : aucune démarche ne correspond à votre situation.",
 ];
 
+/// The procedures the demo opens: every catalog procedure whose checklist
+/// can be computed on `today`, with its document types.
+pub fn procedures(catalog: &crate::catalog::Catalog, today: NaiveDate) -> Vec<DemoProcedure> {
+    let none = std::collections::BTreeMap::new();
+    catalog
+        .procedures()
+        .keys()
+        .filter_map(|p| {
+            let c = catalog.checklist(p, "fr", &none, today).ok()?;
+            Some(DemoProcedure { id: p.clone(), documents: c.items.into_iter().map(|i| i.id).collect() })
+        })
+        .collect()
+}
+
 /// Fills the vault with `n` synthetic applicants, each with one or two
 /// cases, their checklists, deadlines, journal and incidents. Reproducible
 /// for a given `seed`. Runs in one transaction per 500 applicants.

@@ -5,14 +5,14 @@
 //! rules engine (what the law makes due when). The desktop's Today screen,
 //! a case's checklist and `sesame case deadlines` all come from here.
 
-use crate::catalog::{Catalog, CatalogError, ChecklistItem};
+use crate::catalog::{Catalog, CatalogError, Checklist, ChecklistItem};
 use crate::domain::{Applicant, Case, CaseStatus, DocStatus, DocumentItem, Id};
 use crate::rules::{self, Deadline, DeadlineId, Facts, Kind, RulesError};
 use crate::vault::{KnownIds, Vault, VaultError};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Following a case failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +49,28 @@ pub fn case_flags(case: &Case) -> BTreeMap<String, bool> {
 /// request kind, département, birth date, the issue dates and freshness
 /// rules of the documents received).
 pub fn case_facts(vault: &Vault, catalog: &Catalog, case: &Case, today: NaiveDate) -> Result<Facts, FollowupError> {
+    let needs = |k: &str| case.facts.get(k).is_none();
+    let birth = if needs("birth_date") { vault.applicant(case.applicant_id)?.birth_date } else { None };
+    let docs = if needs("documents") { vault.documents(case.id)? } else { Vec::new() };
+    let checklist = if needs("documents") { checklist_of(catalog, case, "fr", today).ok() } else { None };
+    facts_from_parts(catalog, case, today, birth, &docs, checklist.as_ref())
+}
+
+/// The checklist the catalog gives for a case on `today`, in `lang`.
+fn checklist_of(catalog: &Catalog, case: &Case, lang: &str, today: NaiveDate) -> Result<Checklist, CatalogError> {
+    catalog.checklist_for(&case.procedure, lang, &case_flags(case), today, case.department.as_deref())
+}
+
+/// [`case_facts`] from parts already read: the agenda reads them once for
+/// every case instead of once per case.
+fn facts_from_parts(
+    catalog: &Catalog,
+    case: &Case,
+    today: NaiveDate,
+    birth_date: Option<NaiveDate>,
+    docs: &[DocumentItem],
+    checklist: Option<&Checklist>,
+) -> Result<Facts, FollowupError> {
     let mut facts = match &case.facts {
         Value::Object(m) => m.clone(),
         _ => serde_json::Map::new(),
@@ -68,22 +90,18 @@ pub fn case_facts(vault: &Vault, catalog: &Catalog, case: &Case, today: NaiveDat
     if let Some(d) = &case.department {
         facts.entry("department").or_insert(json!(d));
     }
-    if !facts.contains_key("birth_date") {
-        if let Some(b) = vault.applicant(case.applicant_id)?.birth_date {
-            facts.insert("birth_date".into(), json!(b.to_string()));
-        }
+    if let Some(b) = birth_date {
+        facts.entry("birth_date").or_insert_with(|| json!(b.to_string()));
     }
     if !facts.contains_key("documents") {
-        let checklist = catalog.checklist_for(&case.procedure, "fr", &case_flags(case), today, case.department.as_deref());
-        let freshness: BTreeMap<String, u32> = checklist
-            .map(|c| c.items.into_iter().filter_map(|i| Some((i.id, i.freshness?.max_age_months?))).collect())
+        let freshness: BTreeMap<&str, u32> = checklist
+            .map(|c| c.items.iter().filter_map(|i| Some((i.id.as_str(), i.freshness.as_ref()?.max_age_months?))).collect())
             .unwrap_or_default();
-        let docs: Vec<Value> = vault
-            .documents(case.id)?
-            .into_iter()
+        let docs: Vec<Value> = docs
+            .iter()
             .filter(|d| matches!(d.status, DocStatus::Received | DocStatus::Verified))
             .filter_map(|d| {
-                let months = freshness.get(&d.doc_type)?;
+                let months = freshness.get(d.doc_type.as_str())?;
                 Some(json!({ "id": d.doc_type, "issued_on": d.issued_on?.to_string(), "max_age_months": months }))
             })
             .collect();
@@ -119,9 +137,15 @@ pub fn case_checklist(
     lang: &str,
     today: NaiveDate,
 ) -> Result<(crate::catalog::Checklist, Vec<ChecklistLine>, Vec<DocumentItem>), FollowupError> {
-    let checklist = catalog.checklist_for(&case.procedure, lang, &case_flags(case), today, case.department.as_deref())?;
-    let mut records: BTreeMap<String, DocumentItem> =
-        vault.documents(case.id)?.into_iter().map(|d| (d.doc_type.clone(), d)).collect();
+    let checklist = checklist_of(catalog, case, lang, today)?;
+    let (lines, extra) = merge_checklist(&checklist, vault.documents(case.id)?);
+    Ok((checklist, lines, extra))
+}
+
+/// The catalog's checklist lines with the recorded statuses; the records
+/// that match no line come back apart.
+fn merge_checklist(checklist: &Checklist, records: Vec<DocumentItem>) -> (Vec<ChecklistLine>, Vec<DocumentItem>) {
+    let mut records: BTreeMap<String, DocumentItem> = records.into_iter().map(|d| (d.doc_type.clone(), d)).collect();
     let lines = checklist
         .items
         .iter()
@@ -130,7 +154,7 @@ pub fn case_checklist(
             ChecklistLine { item: item.clone(), status: record.as_ref().map_or(DocStatus::Missing, |r| r.status), record }
         })
         .collect();
-    Ok((checklist, lines, records.into_values().collect()))
+    (lines, records.into_values().collect())
 }
 
 /// How soon something needs action.
@@ -170,8 +194,7 @@ pub enum AgendaWhat {
 
 /// Initials of an applicant, in their own script (never the full name).
 pub fn initials(a: &Applicant) -> String {
-    let first = |s: &str| s.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
-    format!("{}. {}.", first(&a.given_name), first(&a.family_name))
+    crate::domain::initials(&a.given_name, &a.family_name)
 }
 
 /// Everything that needs action across open cases, most urgent first:
@@ -180,35 +203,38 @@ pub fn initials(a: &Applicant) -> String {
 /// documents…), manual deadlines, and cases with missing documents.
 pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: u32) -> Result<Vec<AgendaItem>, FollowupError> {
     let horizon = today + chrono::Days::new(u64::from(horizon_days));
+    let past_limit = today - chrono::Days::new(u64::from(horizon_days));
+    // Everything is read once, up front: a vault of 10,000 applicants has
+    // some 15,000 cases, and a query per case would dominate start-up.
+    let people = vault.applicant_briefs()?;
+    let mut documents = vault.documents_by_case()?;
+    let mut manual = vault.pending_deadlines_by_case(horizon)?;
+    // Checklists depend on the procedure, flags and département only (all
+    // computed on `today`): a few dozen distinct ones for thousands of cases.
+    let mut checklists: HashMap<(String, String, Option<String>), Option<Checklist>> = HashMap::new();
     let mut out = Vec::new();
-    let mut applicants: BTreeMap<Id, String> = BTreeMap::new();
     for case in vault.cases(None)? {
         if matches!(case.status, CaseStatus::Closed) {
             continue;
         }
-        let initials = match applicants.get(&case.applicant_id) {
-            Some(i) => i.clone(),
-            None => {
-                let Ok(a) = vault.applicant(case.applicant_id) else { continue };
-                let i = initials(&a);
-                applicants.insert(case.applicant_id, i.clone());
-                i
-            }
-        };
+        let Some(person) = people.get(&case.applicant_id) else { continue };
+        let docs = documents.remove(&case.id).unwrap_or_default();
+        let key = (case.procedure.clone(), serde_json::to_string(&case_flags(&case)).unwrap_or_default(), case.department.clone());
+        let checklist = checklists.entry(key).or_insert_with(|| checklist_of(catalog, &case, "fr", today).ok()).as_ref();
         let line = |urgency, due, what| AgendaItem {
             urgency,
             due,
             case_id: case.id,
             applicant_id: case.applicant_id,
-            initials: initials.clone(),
+            initials: person.initials.clone(),
             procedure: case.procedure.clone(),
             what,
         };
         // A case whose stored facts are broken still shows its documents and
         // manual deadlines; its computed deadlines are skipped, and the case
         // screen says why.
-        if let Ok(deadlines) = case_deadlines(vault, catalog, &case, today) {
-            for d in deadlines {
+        if let Ok(facts) = facts_from_parts(catalog, &case, today, person.birth_date, &docs, checklist) {
+            for d in rules::compute(&facts) {
                 let due = d.due.date();
                 let urgency = if d.kind == Kind::Alert {
                     Urgency::Now
@@ -216,7 +242,7 @@ pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: 
                     // A past deadline is overdue for `horizon_days`, then it is
                     // history (shown on the case, not on Today). A window that
                     // opened in the past is no action at all.
-                    if d.id == DeadlineId::RenewalWindowOpens || due < today - chrono::Days::new(u64::from(horizon_days)) {
+                    if d.id == DeadlineId::RenewalWindowOpens || due < past_limit {
                         continue;
                     }
                     Urgency::Now
@@ -228,19 +254,18 @@ pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: 
                 out.push(line(urgency, due, AgendaWhat::Rule { deadline: d }));
             }
         }
-        for d in vault.deadlines(case.id)? {
-            if !d.done && d.due <= horizon {
-                let urgency = if d.due < today { Urgency::Now } else { Urgency::Soon };
-                out.push(line(urgency, d.due, AgendaWhat::Manual { id: d.id, title: d.title }));
-            }
+        for d in manual.remove(&case.id).unwrap_or_default() {
+            let urgency = if d.due < today { Urgency::Now } else { Urgency::Soon };
+            out.push(line(urgency, d.due, AgendaWhat::Manual { id: d.id, title: d.title }));
         }
-        if matches!(case.status, CaseStatus::Preparing | CaseStatus::Incomplete) {
-            if let Ok((_, lines, _)) = case_checklist(vault, catalog, &case, "fr", today) {
-                let missing = lines.iter().filter(|l| matches!(l.status, DocStatus::Missing | DocStatus::Requested)).count();
-                let stale = lines.iter().filter(|l| l.status == DocStatus::Stale).count();
-                if missing + stale > 0 {
-                    out.push(line(Urgency::Soon, today, AgendaWhat::Documents { missing, stale }));
-                }
+        if matches!(case.status, CaseStatus::Preparing | CaseStatus::Incomplete)
+            && let Some(checklist) = checklist
+        {
+            let (lines, _) = merge_checklist(checklist, docs);
+            let missing = lines.iter().filter(|l| matches!(l.status, DocStatus::Missing | DocStatus::Requested)).count();
+            let stale = lines.iter().filter(|l| l.status == DocStatus::Stale).count();
+            if missing + stale > 0 {
+                out.push(line(Urgency::Soon, today, AgendaWhat::Documents { missing, stale }));
             }
         }
     }

@@ -62,3 +62,61 @@ fn received_documents_feed_the_freshness_alert() {
     assert_eq!(line.status, DocStatus::Received);
     assert_ne!(line.item.name, line.item.name_fr, "the Arabic name is shown beside the French");
 }
+
+/// The agenda reads everything in a few queries; the case screen reads one
+/// case at a time. Over a demo vault, both must say the same thing.
+#[test]
+fn the_agenda_agrees_with_each_case_screen() {
+    use sesame_core::domain::CaseStatus;
+    use std::collections::BTreeMap;
+    let (_tmp, mut v, catalog) = setup();
+    let today = v.today();
+    let procs = sesame_core::demo::procedures(&catalog, today);
+    sesame_core::demo::fill(&mut v, 150, 11, &procs).unwrap();
+    let horizon = 30;
+    let agenda = followup::agenda(&v, &catalog, today, horizon).unwrap();
+    assert!(agenda.len() > 100, "a demo vault has work to do: {}", agenda.len());
+    let mut by_case: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    for line in &agenda {
+        by_case.entry(line.case_id).or_default().push(line);
+    }
+    let mut rules_seen = 0;
+    for case in v.cases(None).unwrap() {
+        let lines = by_case.remove(&case.id).unwrap_or_default();
+        if case.status == CaseStatus::Closed {
+            assert!(lines.is_empty());
+            continue;
+        }
+        let computed = followup::case_deadlines(&v, &catalog, &case, today).unwrap();
+        for line in &lines {
+            assert_eq!(line.initials, followup::initials(&v.applicant(case.applicant_id).unwrap()));
+            match &line.what {
+                AgendaWhat::Rule { deadline } => {
+                    rules_seen += 1;
+                    assert!(computed.iter().any(|d| d.id == deadline.id && d.due == deadline.due), "{deadline:?} not on the case screen");
+                }
+                AgendaWhat::Manual { id, .. } => {
+                    let d = v.deadlines(case.id).unwrap().into_iter().find(|d| d.id == *id).expect("manual deadline");
+                    assert!(!d.done);
+                }
+                AgendaWhat::Documents { missing, stale } => {
+                    let (_, cl, _) = followup::case_checklist(&v, &catalog, &case, "fr", today).unwrap();
+                    let m = cl.iter().filter(|l| matches!(l.status, DocStatus::Missing | DocStatus::Requested)).count();
+                    let s = cl.iter().filter(|l| l.status == DocStatus::Stale).count();
+                    assert_eq!((*missing, *stale), (m, s));
+                }
+            }
+        }
+        // Every computed alert of an open case is on Today.
+        for d in computed.iter().filter(|d| d.kind == sesame_core::rules::Kind::Alert) {
+            assert!(
+                lines.iter().any(|l| matches!(&l.what, AgendaWhat::Rule { deadline } if deadline.id == d.id)),
+                "alert {:?} of case {} missing from Today",
+                d.id,
+                case.id
+            );
+        }
+    }
+    assert!(rules_seen > 0);
+    assert!(by_case.is_empty(), "agenda lines for unknown cases");
+}

@@ -59,6 +59,13 @@ impl FromStr for Id {
 }
 
 /// A person helped by the association.
+/// Initials in the applicant's own script (`"A. H."`): what screens seen by
+/// others and notifications show instead of a name.
+pub fn initials(given_name: &str, family_name: &str) -> String {
+    let first = |s: &str| s.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    format!("{}. {}.", first(given_name), first(family_name))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applicant {
     pub id: Id,

@@ -11,6 +11,15 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use chrono::NaiveDate;
+use std::collections::HashMap;
+
+/// An applicant as the Today screen sees them: initials, never the name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplicantBrief {
+    pub initials: String,
+    pub birth_date: Option<NaiveDate>,
+}
 
 /// Everything in the vault, as plain data (for `sesame export`).
 #[derive(Debug, Serialize)]
@@ -273,11 +282,69 @@ impl Vault {
     }
 
     pub fn documents(&self, case: Id) -> Result<Vec<DocumentItem>, VaultError> {
-        self.many(Entity::DocumentItem, "AND case_id = ?1", Some(case.to_string()), "id")
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, case_id, doc_type, status, issued_on, note FROM document_item WHERE deleted = 0 AND case_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([case.to_string()], document_from_row)?;
+        rows.filter_map(skip_incomplete).collect()
+    }
+
+    /// Every live document item, grouped by case: one query for a whole
+    /// agenda instead of one per case.
+    pub fn documents_by_case(&self) -> Result<HashMap<Id, Vec<DocumentItem>>, VaultError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, case_id, doc_type, status, issued_on, note FROM document_item WHERE deleted = 0 ORDER BY case_id, id",
+        )?;
+        let mut out: HashMap<Id, Vec<DocumentItem>> = HashMap::new();
+        for d in stmt.query_map([], document_from_row)?.filter_map(skip_incomplete) {
+            let d = d?;
+            out.entry(d.case_id).or_default().push(d);
+        }
+        Ok(out)
     }
 
     pub fn deadlines(&self, case: Id) -> Result<Vec<Deadline>, VaultError> {
-        self.many(Entity::Deadline, "AND case_id = ?1", Some(case.to_string()), "due, id")
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, case_id, due, title, done FROM deadline WHERE deleted = 0 AND case_id = ?1 ORDER BY due, id",
+        )?;
+        let rows = stmt.query_map([case.to_string()], deadline_from_row)?;
+        rows.filter_map(skip_incomplete).collect()
+    }
+
+    /// Manual deadlines not done and due by `until`, grouped by case.
+    pub fn pending_deadlines_by_case(&self, until: NaiveDate) -> Result<HashMap<Id, Vec<Deadline>>, VaultError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, case_id, due, title, done FROM deadline \
+             WHERE deleted = 0 AND COALESCE(done, 0) = 0 AND due <= ?1 ORDER BY case_id, due, id",
+        )?;
+        let mut out: HashMap<Id, Vec<Deadline>> = HashMap::new();
+        for d in stmt.query_map([until.to_string()], deadline_from_row)?.filter_map(skip_incomplete) {
+            let d = d?;
+            out.entry(d.case_id).or_default().push(d);
+        }
+        Ok(out)
+    }
+
+    /// What the agenda needs to know of every applicant, in one query:
+    /// their initials and birth date, never the full name.
+    pub fn applicant_briefs(&self) -> Result<HashMap<Id, ApplicantBrief>, VaultError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id, given_name, family_name, birth_date FROM applicant WHERE deleted = 0")?;
+        let rows = stmt.query_map([], |r| {
+            let id = r.get_ref(0)?.as_str()?.parse::<Id>().ok();
+            let given: Option<String> = r.get(1)?;
+            let family: Option<String> = r.get(2)?;
+            let birth = r.get_ref(3)?.as_str_or_null()?.and_then(|s| s.parse::<NaiveDate>().ok());
+            let initials = crate::domain::initials(given.as_deref().unwrap_or(""), family.as_deref().unwrap_or(""));
+            Ok(id.map(|id| (id, ApplicantBrief { initials, birth_date: birth })))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            if let Some((id, brief)) = row? {
+                out.insert(id, brief);
+            }
+        }
+        Ok(out)
     }
 
     pub fn journal(&self, case: Id) -> Result<Vec<JournalEntry>, VaultError> {
@@ -372,6 +439,55 @@ fn row_to_json(r: &Row<'_>) -> rusqlite::Result<Map<String, Value>> {
         m.insert(name.to_owned(), v);
     }
     Ok(m)
+}
+
+// Typed row decoders for the hot reads (a case screen, the agenda): the
+// JSON-map path below costs tens of microseconds per row. A row whose
+// required columns are still empty (half-synced) is skipped, as `decode`
+// refuses it.
+
+fn text<'a>(r: &'a Row<'_>, i: usize) -> rusqlite::Result<Option<&'a str>> {
+    r.get_ref(i)?.as_str_or_null().map_err(Into::into)
+}
+
+fn id_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Id>> {
+    Ok(text(r, i)?.and_then(|s| s.parse().ok()))
+}
+
+fn date_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
+    Ok(text(r, i)?.and_then(|s| s.parse().ok()))
+}
+
+fn document_from_row(r: &Row<'_>) -> rusqlite::Result<Option<DocumentItem>> {
+    let (Some(id), Some(case_id), Some(doc_type), Some(status)) =
+        (id_at(r, 0)?, id_at(r, 1)?, text(r, 2)?, text(r, 3)?.and_then(|s| s.parse::<DocStatus>().ok()))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(DocumentItem {
+        id,
+        case_id,
+        doc_type: doc_type.to_owned(),
+        status,
+        issued_on: date_at(r, 4)?,
+        note: text(r, 5)?.map(str::to_owned),
+    }))
+}
+
+fn deadline_from_row(r: &Row<'_>) -> rusqlite::Result<Option<Deadline>> {
+    let (Some(id), Some(case_id), Some(due), Some(title)) = (id_at(r, 0)?, id_at(r, 1)?, date_at(r, 2)?, text(r, 3)?) else {
+        return Ok(None);
+    };
+    let done: Option<i64> = r.get(4)?;
+    Ok(Some(Deadline { id, case_id, due, title: title.to_owned(), done: done.unwrap_or(0) != 0 }))
+}
+
+fn skip_incomplete<T>(row: rusqlite::Result<Option<T>>) -> Option<Result<T, VaultError>> {
+    match row {
+        Ok(Some(t)) => Some(Ok(t)),
+        Ok(None) => None,
+        Err(e) => Some(Err(e.into())),
+    }
 }
 
 fn decode<T: DeserializeOwned>(entity: Entity, mut row: Map<String, Value>) -> Result<T, VaultError> {
