@@ -261,9 +261,12 @@ pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: 
         if matches!(case.status, CaseStatus::Preparing | CaseStatus::Incomplete)
             && let Some(checklist) = checklist
         {
-            let (lines, _) = merge_checklist(checklist, docs);
-            let missing = lines.iter().filter(|l| matches!(l.status, DocStatus::Missing | DocStatus::Requested)).count();
-            let stale = lines.iter().filter(|l| l.status == DocStatus::Stale).count();
+            // Counted in place: cloning every checklist line of thousands of
+            // cases costs more than the rest of the agenda.
+            let recorded: HashMap<&str, DocStatus> = docs.iter().map(|d| (d.doc_type.as_str(), d.status)).collect();
+            let status = |id: &str| recorded.get(id).copied().unwrap_or(DocStatus::Missing);
+            let missing = checklist.items.iter().filter(|i| matches!(status(&i.id), DocStatus::Missing | DocStatus::Requested)).count();
+            let stale = checklist.items.iter().filter(|i| status(&i.id) == DocStatus::Stale).count();
             if missing + stale > 0 {
                 out.push(line(Urgency::Soon, today, AgendaWhat::Documents { missing, stale }));
             }

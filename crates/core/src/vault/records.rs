@@ -275,10 +275,18 @@ impl Vault {
 
     /// All cases, or those of one applicant.
     pub fn cases(&self, applicant: Option<Id>) -> Result<Vec<Case>, VaultError> {
-        match applicant {
-            Some(a) => self.many(Entity::Case, "AND applicant_id = ?1", Some(a.to_string()), "opened_on, id"),
-            None => self.many(Entity::Case, "", None, "opened_on, id"),
-        }
+        const COLUMNS: &str = "SELECT id, applicant_id, procedure, status, department, opened_on, facts FROM case_file WHERE deleted = 0";
+        let rows = match applicant {
+            Some(a) => {
+                let mut stmt = self.conn.prepare_cached(&format!("{COLUMNS} AND applicant_id = ?1 ORDER BY opened_on, id"))?;
+                stmt.query_map([a.to_string()], case_from_row)?.filter_map(skip_incomplete).collect()
+            }
+            None => {
+                let mut stmt = self.conn.prepare_cached(&format!("{COLUMNS} ORDER BY opened_on, id"))?;
+                stmt.query_map([], case_from_row)?.filter_map(skip_incomplete).collect()
+            }
+        };
+        rows
     }
 
     pub fn documents(&self, case: Id) -> Result<Vec<DocumentItem>, VaultError> {
@@ -471,6 +479,28 @@ fn document_from_row(r: &Row<'_>) -> rusqlite::Result<Option<DocumentItem>> {
         status,
         issued_on: date_at(r, 4)?,
         note: text(r, 5)?.map(str::to_owned),
+    }))
+}
+
+fn case_from_row(r: &Row<'_>) -> rusqlite::Result<Option<Case>> {
+    let (Some(id), Some(applicant_id), Some(procedure), Some(status), Some(opened_on)) = (
+        id_at(r, 0)?,
+        id_at(r, 1)?,
+        text(r, 2)?,
+        text(r, 3)?.and_then(|s| s.parse::<crate::domain::CaseStatus>().ok()),
+        date_at(r, 5)?,
+    ) else {
+        return Ok(None);
+    };
+    let facts = text(r, 6)?.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_else(|| Value::Object(Map::new()));
+    Ok(Some(Case {
+        id,
+        applicant_id,
+        procedure: procedure.to_owned(),
+        status,
+        department: text(r, 4)?.map(str::to_owned),
+        opened_on,
+        facts,
     }))
 }
 
