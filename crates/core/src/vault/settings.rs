@@ -117,6 +117,27 @@ impl Vault {
         Ok(())
     }
 
+    /// [`Vault::mark_reminded`] for many keys in one transaction (one disk
+    /// flush, not one per deadline). Returns, in order, whether each key is
+    /// new today. Marks older than `day` minus 60 days are forgotten.
+    pub fn mark_reminded_all(&mut self, keys: &[String], day: chrono::NaiveDate) -> Result<Vec<bool>, VaultError> {
+        let iso = day.to_string();
+        let forget = (day - chrono::Days::new(60)).to_string();
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(keys.len());
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE value <> excluded.value",
+            )?;
+            for k in keys {
+                out.push(put.execute((format!("reminded.{k}"), &iso))? > 0);
+            }
+            tx.execute("DELETE FROM meta WHERE key LIKE 'reminded.%' AND value < ?1", [&forget])?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Records that a reminder for `key` (a deadline id) was shown on `day`
     /// (ISO date). Returns false if it had already been shown that day, so
     /// a reminder is shown at most once a day.
@@ -184,5 +205,13 @@ mod tests {
         assert!(!v.mark_reminded("d1", "2026-11-28").unwrap());
         assert!(v.mark_reminded("d1", "2026-11-29").unwrap());
         assert!(v.mark_reminded("d2", "2026-11-29").unwrap());
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let keys = vec!["d1".to_owned(), "d3".to_owned()];
+        assert_eq!(v.mark_reminded_all(&keys, day).unwrap(), vec![true, true]);
+        assert_eq!(v.mark_reminded_all(&keys, day).unwrap(), vec![false, false]);
+        // Two months later the old marks are gone, and the reminders are new again.
+        let later = chrono::NaiveDate::from_ymd_opt(2027, 2, 1).unwrap();
+        assert_eq!(v.mark_reminded_all(&["d2".to_owned()], later).unwrap(), vec![true]);
+        assert!(v.mark_reminded("d1", "2026-11-30").unwrap(), "forgotten after 60 days");
     }
 }
