@@ -350,36 +350,46 @@ impl Store for PgStore {
     }
 
     async fn put_keys(&self, team: Uuid, keys: &[WrappedKey]) -> Result<(), StoreError> {
+        // A batch in four statements, whatever its size (a new member of a
+        // team with 2,000 files receives 2,000 wraps at once): check, then
+        // write with UNNEST. One wrap per (stream, version, recipient): the
+        // first wins, never replaced (ON CONFLICT DO NOTHING), as in SQLite.
+        if keys.is_empty() {
+            return Ok(());
+        }
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(db)?;
         let t = team.to_string();
+        // Serialised with erasure, which locks the team row FOR UPDATE.
+        tx.query_opt("SELECT 1 FROM team WHERE id = $1 FOR SHARE", &[&t]).await.map_err(db)?.ok_or(StoreError::NotFound)?;
+        let mut streams: Vec<String> = Vec::with_capacity(keys.len());
+        let mut versions: Vec<i64> = Vec::with_capacity(keys.len());
+        let mut recipients: Vec<String> = Vec::with_capacity(keys.len());
+        let mut docs: Vec<String> = Vec::with_capacity(keys.len());
         for k in keys {
-            let sid = k.stream.to_string();
-            let erased = tx.query_opt("SELECT erased FROM stream WHERE team = $1 AND stream = $2", &[&t, &sid]).await.map_err(db)?;
-            if erased.is_some_and(|r| r.get::<_, Option<String>>(0).is_some()) {
-                return Err(StoreError::Gone);
-            }
-            tx.execute("INSERT INTO stream(team, stream) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&t, &sid]).await.map_err(db)?;
-            let json = serde_json::to_string(k).map_err(db)?;
-            let kv = i64::from(k.key_version);
-            let rec = k.recipient.to_string();
-            let existing = tx
-                .query_opt(
-                    "SELECT doc FROM wrapped_key WHERE team = $1 AND stream = $2 AND key_version = $3 AND recipient = $4",
-                    &[&t, &sid, &kv, &rec],
-                )
-                .await
-                .map_err(db)?;
-            // First wins (see the SQLite backend): never replaced.
-            if existing.is_none() {
-                tx.execute(
-                    "INSERT INTO wrapped_key(team, stream, key_version, recipient, doc) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                    &[&t, &sid, &kv, &rec, &json],
-                )
-                .await
-                .map_err(db)?;
-            }
+            streams.push(k.stream.to_string());
+            versions.push(i64::from(k.key_version));
+            recipients.push(k.recipient.to_string());
+            docs.push(serde_json::to_string(k).map_err(db)?);
         }
+        let erased = tx
+            .query_opt("SELECT 1 FROM stream WHERE team = $1 AND stream = ANY($2) AND erased IS NOT NULL LIMIT 1", &[&t, &streams])
+            .await
+            .map_err(db)?;
+        if erased.is_some() {
+            return Err(StoreError::Gone);
+        }
+        tx.execute("INSERT INTO stream(team, stream) SELECT DISTINCT $1, s FROM UNNEST($2::text[]) AS x(s) ON CONFLICT DO NOTHING", &[&t, &streams])
+            .await
+            .map_err(db)?;
+        tx.execute(
+            "INSERT INTO wrapped_key(team, stream, key_version, recipient, doc)
+             SELECT $1, s, kv, r, d FROM UNNEST($2::text[], $3::bigint[], $4::text[], $5::text[]) AS x(s, kv, r, d)
+             ON CONFLICT DO NOTHING",
+            &[&t, &streams, &versions, &recipients, &docs],
+        )
+        .await
+        .map_err(db)?;
         tx.commit().await.map_err(db)
     }
 
