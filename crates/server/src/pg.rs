@@ -409,8 +409,13 @@ impl Store for PgStore {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT k.stream, k.key_version, d.device
-                 FROM (SELECT DISTINCT stream, key_version FROM wrapped_key WHERE team = $1) k
+                // MATERIALIZED: computed once. Without it, on a table without
+                // statistics yet, the planner re-ran the DISTINCT for every
+                // row of the outer loop (1.1 s for a team with 2,000 files;
+                // 48 ms with it).
+                "WITH k AS MATERIALIZED (SELECT DISTINCT stream, key_version FROM wrapped_key WHERE team = $1)
+                 SELECT k.stream, k.key_version, d.device
+                 FROM k
                  JOIN stream s ON s.team = $1 AND s.stream = k.stream AND s.erased IS NULL
                  CROSS JOIN device d
                  WHERE d.team = $1 AND d.active

@@ -224,11 +224,22 @@ impl Service {
     pub async fn put_keys(&self, team: Uuid, caller: Uuid, req: &PutKeys) -> Result<(), ApiError> {
         let me = self.member(team, caller).await?;
         let vk = ed25519_dalek::VerifyingKey::from_bytes(&me.sign_pk).map_err(|_| MALFORMED)?;
+        // One lookup per recipient, not per wrap (a batch holds hundreds of
+        // wraps for a handful of devices).
+        let mut active: std::collections::HashMap<Uuid, bool> = std::collections::HashMap::new();
         for k in &req.keys {
             if k.signer != caller || k.verify(team, &vk).is_err() {
                 return Err(MALFORMED);
             }
-            if !self.store.device(team, k.recipient).await?.is_some_and(|d| d.active) {
+            let ok = match active.get(&k.recipient) {
+                Some(ok) => *ok,
+                None => {
+                    let ok = self.store.device(team, k.recipient).await?.is_some_and(|d| d.active);
+                    active.insert(k.recipient, ok);
+                    ok
+                }
+            };
+            if !ok {
                 return Err(MALFORMED);
             }
         }
