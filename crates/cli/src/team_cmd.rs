@@ -158,6 +158,9 @@ async fn sync_cmd(v: &mut Vault, action: Option<SyncAction>, watch: bool, json: 
             if let Some(e) = s.last_error {
                 outln!("dernière erreur / last error: {e}");
             }
+            if let Some(c) = &s.catalog {
+                outln!("catalogue de l'équipe / team catalog: {} ({})", c.version, c.published);
+            }
             for a in s.alerts.iter().take(5) {
                 outln!("  ! {} {}", a.code, a.detail);
             }
