@@ -214,6 +214,9 @@ enum TeamAction {
         #[arg(long)]
         yes: bool,
     },
+    /// Publish a newer catalog (a folder laid out like assets/catalog/), signed
+    /// with this administrator's key; every device adopts it at its next sync.
+    PublishCatalog { dir: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

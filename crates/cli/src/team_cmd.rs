@@ -23,8 +23,8 @@ async fn run_async(cli: Cli) -> Result<()> {
     if let Command::Serve { listen, db, rate, burst, log_json } = cli.command {
         return serve(&listen, &db, rate, burst, log_json).await;
     }
-    let catalog = std::sync::Arc::new(crate::catalog_cmd::load_catalog(cli.catalog.as_deref())?);
     let dir = vault_dir(cli.vault)?;
+    let catalog = std::sync::Arc::new(sync::catalog::load_for_vault(&dir, cli.catalog.as_deref())?);
     let mut v = Vault::unlock(&dir, &passphrase()?, options(&catalog))?;
     match cli.command {
         Command::Team { action } => team(&mut v, action, json).await,
@@ -125,6 +125,21 @@ async fn team(v: &mut Vault, action: TeamAction, json: bool) -> Result<()> {
             outln!("Dossier effacé / File erased: {id}");
             Ok(())
         }
+        TeamAction::PublishCatalog { dir } => {
+            let done = sync::catalog::publish(v, &remote(v)?, &dir).await?;
+            if json {
+                return print_json(&done);
+            }
+            outln!(
+                "Catalogue publié (édition {}, {}) : les appareils l'adopteront à leur prochaine synchronisation. \
+                 / Catalog published (edition {}, {}): devices adopt it at their next sync.",
+                done.version,
+                done.published,
+                done.version,
+                done.published
+            );
+            Ok(())
+        }
     }
 }
 
@@ -142,6 +157,9 @@ async fn sync_cmd(v: &mut Vault, action: Option<SyncAction>, watch: bool, json: 
             outln!("dernière synchro / last sync: {}", s.last_sync_ms.map(|m| m.to_string()).unwrap_or_else(|| "—".into()));
             if let Some(e) = s.last_error {
                 outln!("dernière erreur / last error: {e}");
+            }
+            if let Some(c) = &s.catalog {
+                outln!("catalogue de l'équipe / team catalog: {} ({})", c.version, c.published);
             }
             for a in s.alerts.iter().take(5) {
                 outln!("  ! {} {}", a.code, a.detail);

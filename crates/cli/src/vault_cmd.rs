@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 pub fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
-    let catalog = Arc::new(crate::catalog_cmd::load_catalog(cli.catalog.as_deref())?);
     let dir = vault_dir(cli.vault)?;
+    // The newest verified catalog: the team's (adopted by sync), the association's, or the shipped one.
+    let catalog = Arc::new(sesame_core::sync::catalog::load_for_vault(&dir, cli.catalog.as_deref())?);
     match cli.command {
         Command::Init { recovery_recipient } => {
             let pass = new_passphrase("SESAME_PASSPHRASE", "Nouvelle phrase de passe / New passphrase: ")?;

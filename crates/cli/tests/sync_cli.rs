@@ -151,6 +151,23 @@ fn team_commands_and_sync() {
     run(&a, &["sync"]);
     assert_eq!(json(&a, &["sync", "status"])["conflicts"], 0);
     assert_eq!(export(&a), export(&b));
+    // A newer catalog, published by the admin, adopted by the member's next sync.
+    let cat = tmp.path().join("catalog-2099");
+    copy_catalog(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/catalog"), &cat);
+    let head = std::fs::read_to_string(cat.join("catalog.toml")).unwrap();
+    let head: String = head
+        .lines()
+        .map(|l| if l.starts_with("version = ") { "version = \"2099.1.1\"".to_owned() } else if l.starts_with("published = ") { "published = 2099-01-01".to_owned() } else { l.to_owned() })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(cat.join("catalog.toml"), head).unwrap();
+    let out = run(&a, &["team", "publish-catalog", cat.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2099.1.1"));
+    let out = cmd(&b).args(["team", "publish-catalog", cat.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success(), "a member cannot publish");
+    let rep = json(&b, &["sync"]);
+    assert_eq!(rep["catalog_adopted"], "2099.1.1");
+    assert_eq!(json(&b, &["sync", "status"])["catalog"]["version"], "2099.1.1");
     // Removal, then erasure.
     let fp = json(&b, &["sync", "status"])["fingerprint"].as_str().unwrap().to_owned();
     run(&a, &["team", "remove", &fp]);
@@ -225,4 +242,17 @@ fn server_killed_and_restarted_mid_sync() {
     assert_eq!(ops(&b), 150);
     run(&b, &["check"]);
     drop(server);
+}
+
+fn copy_catalog(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_catalog(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! schedules) and for tools that embed the server.
 
 use crate::service::{ApiError, Service};
-use sesame_core::sync::proto::{CreateInvite, CreateTeam, Health, JoinRequest, Keys, MembershipDocs, PullPage, Push, PushResult, PutKeys, SignedDoc};
+use sesame_core::sync::proto::{CatalogInfo, CreateInvite, CreateTeam, Health, JoinRequest, Keys, MembershipDocs, PublishCatalog, PullPage, Push, PushResult, PutKeys, SignedDoc};
 use sesame_core::sync::{Remote, RemoteError};
 use uuid::Uuid;
 
@@ -60,5 +60,20 @@ impl Remote for Direct {
     }
     async fn erase(&self, team: Uuid, stream: Uuid, doc: &SignedDoc) -> Result<(), RemoteError> {
         self.service.erase(team, self.device, stream, doc).await.map_err(refused)
+    }
+    async fn catalog(&self, team: Uuid) -> Result<CatalogInfo, RemoteError> {
+        self.service.catalog(team, self.device).await.map_err(refused)
+    }
+    async fn catalog_bundle(&self, team: Uuid) -> Result<Vec<u8>, RemoteError> {
+        self.service.catalog_bundle(team, self.device).await.map_err(refused)
+    }
+    async fn publish_catalog(&self, team: Uuid, req: &PublishCatalog) -> Result<(), RemoteError> {
+        self.service.publish_catalog(team, self.device, req).await.map_err(refused)
+    }
+    async fn put_blob(&self, team: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), RemoteError> {
+        self.service.put_blob(team, self.device, stream, id, bytes).await.map_err(refused)
+    }
+    async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Vec<u8>, RemoteError> {
+        self.service.get_blob(team, self.device, stream, id).await.map_err(refused)
     }
 }

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sesame_core::sync::proto::{self, CreateInvite, CreateTeam, ErrorBody, JoinRequest, Push, PutKeys, SignedDoc};
+use sesame_core::sync::proto::{self, CreateInvite, CreateTeam, ErrorBody, JoinRequest, PublishCatalog, Push, PutKeys, SignedDoc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -286,27 +286,45 @@ async fn erase(
 
 async fn put_blob(
     State(s): State<AppState>,
-    Path((team, id)): Path<(Uuid, Uuid)>,
+    Path((team, stream, id)): Path<(Uuid, Uuid, Uuid)>,
     m: Method,
     u: Uri,
     h: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
     let device = signed!(m, u, h, body).member(&s, team).await?;
-    s.service.put_blob(team, device, id, &body).await?;
+    s.service.put_blob(team, device, stream, id, &body).await?;
     empty()
 }
 
 async fn get_blob(
     State(s): State<AppState>,
-    Path((team, id)): Path<(Uuid, Uuid)>,
+    Path((team, stream, id)): Path<(Uuid, Uuid, Uuid)>,
     m: Method,
     u: Uri,
     h: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
     let device = signed!(m, u, h, body).member(&s, team).await?;
-    let bytes = s.service.get_blob(team, device, id).await?;
+    let bytes = s.service.get_blob(team, device, stream, id).await?;
+    Ok(([("content-type", "application/octet-stream")], bytes).into_response())
+}
+
+async fn get_catalog(State(s): State<AppState>, Path(team): Path<Uuid>, m: Method, u: Uri, h: HeaderMap, body: Bytes) -> ApiResult {
+    let device = signed!(m, u, h, body).member(&s, team).await?;
+    ok(&s.service.catalog(team, device).await?)
+}
+
+async fn put_catalog(State(s): State<AppState>, Path(team): Path<Uuid>, m: Method, u: Uri, h: HeaderMap, body: Bytes) -> ApiResult {
+    let device = signed!(m, u, h, body).member(&s, team).await?;
+    let req: PublishCatalog = parse(&body)?;
+    s.service.publish_catalog(team, device, &req).await?;
+    empty()
+}
+
+async fn get_catalog_bundle(State(s): State<AppState>, Path(team): Path<Uuid>, m: Method, u: Uri, h: HeaderMap, body: Bytes) -> ApiResult {
+    let device = signed!(m, u, h, body).member(&s, team).await?;
+    let bytes = s.service.catalog_bundle(team, device).await?;
     Ok(([("content-type", "application/octet-stream")], bytes).into_response())
 }
 
@@ -321,7 +339,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/teams/{team}/keys", get(get_keys).post(put_keys))
         .route("/v1/teams/{team}/ops", get(pull).post(push))
         .route("/v1/teams/{team}/streams/{stream}/erase", post(erase))
-        .route("/v1/teams/{team}/blobs/{id}", get(get_blob).put(put_blob))
+        .route("/v1/teams/{team}/streams/{stream}/blobs/{id}", get(get_blob).put(put_blob))
+        .route("/v1/teams/{team}/catalog", get(get_catalog).put(put_catalog))
+        .route("/v1/teams/{team}/catalog/bundle", get(get_catalog_bundle))
         .layer(DefaultBodyLimit::max(crate::service::MAX_BLOB + 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -4,7 +4,7 @@
 //! two backends, SQLite (one file, the default) and PostgreSQL (for a
 //! federation). It stores opaque, signed, encrypted operations keyed by
 //! (team, stream, position) and cannot read a name; see
-//! `ARCHITECTURE-sync.md` beside this crate.
+//! the *Sync* section of ARCHITECTURE.md.
 //!
 //! - [`store`]: the [`Store`] trait; [`sqlite`] and [`pg`] implement it.
 //! - [`service`]: what the server checks and does, without HTTP.

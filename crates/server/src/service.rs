@@ -10,8 +10,8 @@
 use crate::store::{DeviceRow, NewOp, Store, StoreError};
 use sesame_core::clock::Clock;
 use sesame_core::sync::proto::{
-    self, CreateInvite, CreateTeam, Envelope, EraseRecord, Health, JoinRequest, Keys, Membership, MembershipDocs, PullPage,
-    Push, PushOutcome, PushResult, PutKeys, RejectReason, SignedDoc, MAX_PUSH_OPS,
+    self, CatalogInfo, CatalogRelease, CreateInvite, CreateTeam, Envelope, EraseRecord, Health, JoinRequest, Keys, Membership, MembershipDocs, PullPage,
+    PublishCatalog, Push, PushOutcome, PushResult, PutKeys, RejectReason, SignedDoc, MAX_CATALOG_BUNDLE, MAX_PUSH_OPS,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -57,6 +57,11 @@ pub const INVITE_GONE: ApiError = ApiError::new(
     "invitation déjà utilisée ou expirée : demandez-en une nouvelle à l'administrateur / invitation already used or expired: ask the administrator for a new one",
 );
 pub const ERASED: ApiError = ApiError::new(410, "erased", "ce dossier a été effacé / this file was erased");
+pub const CATALOG_NOT_NEWER: ApiError = ApiError::new(
+    409,
+    "catalog_not_newer",
+    "le serveur a déjà une édition du catalogue aussi récente : changez `version` et `published` dans catalog.toml / the server already has an edition of the catalog as recent: change `version` and `published` in catalog.toml",
+);
 pub const TOO_LARGE: ApiError =
     ApiError::new(413, "too_large", "requête trop volumineuse : synchronisez par lots plus petits / request too large: sync in smaller batches");
 pub const RATE_LIMITED: ApiError =
@@ -219,11 +224,22 @@ impl Service {
     pub async fn put_keys(&self, team: Uuid, caller: Uuid, req: &PutKeys) -> Result<(), ApiError> {
         let me = self.member(team, caller).await?;
         let vk = ed25519_dalek::VerifyingKey::from_bytes(&me.sign_pk).map_err(|_| MALFORMED)?;
+        // One lookup per recipient, not per wrap (a batch holds hundreds of
+        // wraps for a handful of devices).
+        let mut active: std::collections::HashMap<Uuid, bool> = std::collections::HashMap::new();
         for k in &req.keys {
             if k.signer != caller || k.verify(team, &vk).is_err() {
                 return Err(MALFORMED);
             }
-            if !self.store.device(team, k.recipient).await?.is_some_and(|d| d.active) {
+            let ok = match active.get(&k.recipient) {
+                Some(ok) => *ok,
+                None => {
+                    let ok = self.store.device(team, k.recipient).await?.is_some_and(|d| d.active);
+                    active.insert(k.recipient, ok);
+                    ok
+                }
+            };
+            if !ok {
                 return Err(MALFORMED);
             }
         }
@@ -296,17 +312,62 @@ impl Service {
         Ok(())
     }
 
-    pub async fn put_blob(&self, team: Uuid, caller: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), ApiError> {
+    pub async fn put_blob(&self, team: Uuid, caller: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), ApiError> {
         self.member(team, caller).await?;
         if bytes.len() > MAX_BLOB {
             return Err(TOO_LARGE);
         }
-        self.store.put_blob(team, id, bytes).await?;
+        self.store.put_blob(team, stream, id, bytes).await.map_err(|e| if e == StoreError::Gone { ERASED } else { e.into() })?;
+        tracing::info!(team = %team, device = %caller, stream = %stream, bytes = bytes.len(), "blob stored");
         Ok(())
     }
 
-    pub async fn get_blob(&self, team: Uuid, caller: Uuid, id: Uuid) -> Result<Vec<u8>, ApiError> {
+    pub async fn get_blob(&self, team: Uuid, caller: Uuid, stream: Uuid, id: Uuid) -> Result<Vec<u8>, ApiError> {
         self.member(team, caller).await?;
-        self.store.get_blob(team, id).await?.ok_or(NOT_FOUND)
+        self.store.get_blob(team, stream, id).await?.ok_or(NOT_FOUND)
+    }
+
+    /// An admin publishes a newer catalog. The server checks what it can
+    /// (an admin's signature, the bundle's hash and size, a newer edition
+    /// than the stored one); devices check all of it again, and the
+    /// catalog itself, before using it.
+    pub async fn publish_catalog(&self, team: Uuid, caller: Uuid, req: &PublishCatalog) -> Result<(), ApiError> {
+        let me = self.admin(team, caller).await?;
+        let bundle = proto::unb64(&req.bundle).ok_or(MALFORMED)?;
+        if bundle.len() > MAX_CATALOG_BUNDLE {
+            return Err(TOO_LARGE);
+        }
+        let rel: CatalogRelease = req.release.decode().map_err(|_| MALFORMED)?;
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&me.sign_pk).map_err(|_| MALFORMED)?;
+        if rel.kind != proto::CATALOG_RELEASE_KIND
+            || rel.team != team
+            || rel.signer != caller
+            || rel.size != bundle.len() as u64
+            || rel.sha256 != proto::sha256_hex(&bundle)
+            || req.release.verify(&vk, "catalog").is_err()
+        {
+            tracing::warn!(team = %team, device = %caller, "catalog refused: release does not match");
+            return Err(MALFORMED);
+        }
+        if let Some(old) = self.store.catalog_release(team).await? {
+            let old: CatalogRelease = old.decode().map_err(|_| MALFORMED)?;
+            if !rel.is_newer_than(&old.published, &old.version) {
+                tracing::warn!(team = %team, device = %caller, "catalog refused: not newer");
+                return Err(CATALOG_NOT_NEWER);
+            }
+        }
+        self.store.put_catalog(team, &req.release, &bundle).await?;
+        tracing::info!(team = %team, device = %caller, bytes = bundle.len(), "catalog published");
+        Ok(())
+    }
+
+    pub async fn catalog(&self, team: Uuid, caller: Uuid) -> Result<CatalogInfo, ApiError> {
+        self.member(team, caller).await?;
+        Ok(CatalogInfo { release: self.store.catalog_release(team).await? })
+    }
+
+    pub async fn catalog_bundle(&self, team: Uuid, caller: Uuid) -> Result<Vec<u8>, ApiError> {
+        self.member(team, caller).await?;
+        self.store.catalog_bundle(team).await?.ok_or(NOT_FOUND)
     }
 }

@@ -25,7 +25,9 @@ CREATE INDEX IF NOT EXISTS op_stream ON op (team, stream, seq);
 CREATE TABLE IF NOT EXISTS chain (team TEXT NOT NULL, stream TEXT NOT NULL, device TEXT NOT NULL, last_dseq INTEGER NOT NULL, PRIMARY KEY (team, stream, device));
 CREATE TABLE IF NOT EXISTS wrapped_key (team TEXT NOT NULL, stream TEXT NOT NULL, key_version INTEGER NOT NULL, recipient TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (team, stream, key_version, recipient));
 CREATE INDEX IF NOT EXISTS wrapped_key_recipient ON wrapped_key (team, recipient);
-CREATE TABLE IF NOT EXISTS blob (team TEXT NOT NULL, id TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (team, id));
+CREATE TABLE IF NOT EXISTS stream_blob (team TEXT NOT NULL, id TEXT NOT NULL, stream TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (team, id));
+CREATE INDEX IF NOT EXISTS stream_blob_stream ON stream_blob (team, stream);
+CREATE TABLE IF NOT EXISTS catalog (team TEXT PRIMARY KEY, release TEXT NOT NULL, bundle BLOB NOT NULL);
 "#;
 
 /// The SQLite store.
@@ -404,7 +406,7 @@ impl Store for SqliteStore {
                 params![t, s, order],
             )
             .map_err(db)?;
-            for table in ["op", "wrapped_key", "chain"] {
+            for table in ["op", "wrapped_key", "chain", "stream_blob"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE team = ?1 AND stream = ?2"), params![t, s]).map_err(db)?;
             }
             tx.commit().map_err(db)
@@ -412,31 +414,68 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn put_blob(&self, team: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), StoreError> {
+    async fn put_blob(&self, team: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), StoreError> {
         let bytes = bytes.to_vec();
         self.run(move |c| {
-            let existing: Option<Vec<u8>> = c
-                .query_row("SELECT bytes FROM blob WHERE team = ?1 AND id = ?2", params![team.to_string(), id.to_string()], |r| r.get(0))
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let (t, s, i) = (team.to_string(), stream.to_string(), id.to_string());
+            let erased: Option<Option<String>> =
+                tx.query_row("SELECT erased FROM stream WHERE team = ?1 AND stream = ?2", params![t, s], |r| r.get(0)).optional().map_err(db)?;
+            if matches!(erased, Some(Some(_))) {
+                return Err(StoreError::Gone);
+            }
+            let existing: Option<(String, Vec<u8>)> = tx
+                .query_row("SELECT stream, bytes FROM stream_blob WHERE team = ?1 AND id = ?2", params![t, i], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
                 .map_err(db)?;
             match existing {
-                Some(e) if e == bytes => Ok(()),
+                Some((es, e)) if es == s && e == bytes => Ok(()),
                 Some(_) => Err(StoreError::Conflict("another blob with this id")),
                 None => {
-                    c.execute("INSERT INTO blob(team, id, bytes) VALUES (?1, ?2, ?3)", params![team.to_string(), id.to_string(), bytes]).map_err(db)?;
-                    Ok(())
+                    tx.execute("INSERT INTO stream_blob(team, id, stream, bytes) VALUES (?1, ?2, ?3, ?4)", params![t, i, s, bytes]).map_err(db)?;
+                    tx.commit().map_err(db)
                 }
             }
         })
         .await
     }
 
-    async fn get_blob(&self, team: Uuid, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
         self.run(move |c| {
-            c.query_row("SELECT bytes FROM blob WHERE team = ?1 AND id = ?2", params![team.to_string(), id.to_string()], |r| r.get(0))
-                .optional()
-                .map_err(db)
+            c.query_row(
+                "SELECT bytes FROM stream_blob WHERE team = ?1 AND stream = ?2 AND id = ?3",
+                params![team.to_string(), stream.to_string(), id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
         })
         .await
+    }
+
+    async fn put_catalog(&self, team: Uuid, release: &SignedDoc, bundle: &[u8]) -> Result<(), StoreError> {
+        let (release, bundle) = (doc_json(release), bundle.to_vec());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO catalog(team, release, bundle) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(team) DO UPDATE SET release = excluded.release, bundle = excluded.bundle",
+                params![team.to_string(), release, bundle],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn catalog_release(&self, team: Uuid) -> Result<Option<SignedDoc>, StoreError> {
+        let s: Option<String> = self
+            .run(move |c| c.query_row("SELECT release FROM catalog WHERE team = ?1", [team.to_string()], |r| r.get(0)).optional().map_err(db))
+            .await?;
+        s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Db(e.to_string()))).transpose()
+    }
+
+    async fn catalog_bundle(&self, team: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+        self.run(move |c| c.query_row("SELECT bundle FROM catalog WHERE team = ?1", [team.to_string()], |r| r.get(0)).optional().map_err(db))
+            .await
     }
 }

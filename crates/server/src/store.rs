@@ -82,11 +82,21 @@ pub trait Store: Send + Sync + 'static {
     /// (stream, key version, active member) triples with no wrap yet.
     async fn keys_needed(&self, team: Uuid) -> Result<Vec<KeyNeed>, StoreError>;
 
-    /// Purges a stream's ops and keys; keeps its head and the signed order.
+    /// Purges a stream's ops, keys and attachment blobs; keeps its head and the signed order.
     async fn erase_stream(&self, team: Uuid, stream: Uuid, order: &SignedDoc) -> Result<(), StoreError>;
 
-    async fn put_blob(&self, team: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), StoreError>;
-    async fn get_blob(&self, team: Uuid, id: Uuid) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores an attachment blob of a stream (idempotent: the same bytes
+    /// again are fine, other bytes under the same id are a Conflict). Gone
+    /// if the stream was erased.
+    async fn put_blob(&self, team: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), StoreError>;
+    async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Replaces the team's catalog release and bundle (the service checked
+    /// that it is signed by an admin and newer than the stored one).
+    async fn put_catalog(&self, team: Uuid, release: &SignedDoc, bundle: &[u8]) -> Result<(), StoreError>;
+    /// The latest catalog release, without its bundle.
+    async fn catalog_release(&self, team: Uuid) -> Result<Option<SignedDoc>, StoreError>;
+    async fn catalog_bundle(&self, team: Uuid) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 /// Opens the store named by a URL: `sqlite://PATH`, `sqlite::memory:`,

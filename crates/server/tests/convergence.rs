@@ -155,6 +155,29 @@ impl<R: Remote> Remote for Flaky<R> {
     async fn erase(&self, team: Uuid, stream: Uuid, doc: &SignedDoc) -> Result<(), RemoteError> {
         self.inner.erase(team, stream, doc).await
     }
+    async fn catalog(&self, team: Uuid) -> Result<sesame_core::sync::proto::CatalogInfo, RemoteError> {
+        self.before().await?;
+        let r = self.inner.catalog(team).await;
+        self.after(r)
+    }
+    async fn catalog_bundle(&self, team: Uuid) -> Result<Vec<u8>, RemoteError> {
+        self.before().await?;
+        let r = self.inner.catalog_bundle(team).await;
+        self.after(r)
+    }
+    async fn publish_catalog(&self, team: Uuid, req: &sesame_core::sync::proto::PublishCatalog) -> Result<(), RemoteError> {
+        self.inner.publish_catalog(team, req).await
+    }
+    async fn put_blob(&self, team: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), RemoteError> {
+        self.before().await?;
+        let r = self.inner.put_blob(team, stream, id, bytes).await;
+        self.after(r)
+    }
+    async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Vec<u8>, RemoteError> {
+        self.before().await?;
+        let r = self.inner.get_blob(team, stream, id).await;
+        self.after(r)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -65,7 +65,7 @@ async fn restore_from_older_backup_is_detected_sqlite() {
             let c = rusqlite::Connection::open(&p).unwrap();
             c.execute("ATTACH DATABASE ?1 AS b", [b.to_str().unwrap()]).unwrap();
             let mut sql = String::from("BEGIN;");
-            for t in ["team", "membership", "device", "invite", "join_request", "stream", "op", "chain", "wrapped_key", "blob"] {
+            for t in ["team", "membership", "device", "invite", "join_request", "stream", "op", "chain", "wrapped_key", "stream_blob", "catalog"] {
                 sql.push_str(&format!("DELETE FROM main.{t}; INSERT INTO main.{t} SELECT * FROM b.{t};"));
             }
             sql.push_str("COMMIT;");
@@ -79,7 +79,7 @@ async fn restore_from_older_backup_is_detected_sqlite() {
 async fn restore_from_older_backup_is_detected_postgres() {
     let Some((store, url, schema)) = pg_store().await else { return };
     let bak = format!("{schema}_bak");
-    let tables = ["team", "membership", "device", "invite", "join_request", "stream", "op", "chain", "wrapped_key", "blob"];
+    let tables = ["team", "membership", "device", "invite", "join_request", "stream", "op", "chain", "wrapped_key", "stream_blob", "catalog"];
     let sql = |f: &dyn Fn(&str) -> String| tables.iter().map(|t| f(t)).collect::<Vec<_>>().join(";\n");
     let backup_sql = format!(
         "CREATE SCHEMA {bak};\n{}",

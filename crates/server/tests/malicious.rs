@@ -124,6 +124,21 @@ impl Remote for Evil {
     async fn erase(&self, team: Uuid, stream: Uuid, doc: &SignedDoc) -> Result<(), RemoteError> {
         self.direct.erase(team, stream, doc).await
     }
+    async fn catalog(&self, team: Uuid) -> Result<sesame_core::sync::proto::CatalogInfo, RemoteError> {
+        self.direct.catalog(team).await
+    }
+    async fn catalog_bundle(&self, team: Uuid) -> Result<Vec<u8>, RemoteError> {
+        self.direct.catalog_bundle(team).await
+    }
+    async fn publish_catalog(&self, team: Uuid, req: &sesame_core::sync::proto::PublishCatalog) -> Result<(), RemoteError> {
+        self.direct.publish_catalog(team, req).await
+    }
+    async fn put_blob(&self, team: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), RemoteError> {
+        self.direct.put_blob(team, stream, id, bytes).await
+    }
+    async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Vec<u8>, RemoteError> {
+        self.direct.get_blob(team, stream, id).await
+    }
 }
 
 struct World {

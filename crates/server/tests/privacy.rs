@@ -9,7 +9,11 @@ use common::*;
 use sesame_core::domain::Entity;
 use sesame_core::sync::HttpRemote;
 
-const SECRETS: &[&str] = &["Quatrebarbes", "Zéphyrine", "Okonkwo-Diallo", "Bénédicte", "diabète", "0612345678", "1234567890"];
+const SECRETS: &[&str] =
+    &["Quatrebarbes", "Zéphyrine", "Okonkwo-Diallo", "Bénédicte", "diabète", "0612345678", "1234567890", ATTACHMENT_TEXT];
+
+/// Bytes inside an attachment (a scan) that syncs through the server.
+const ATTACHMENT_TEXT: &str = "Passeport-scan-en-clair-P<FRAQUATREBARBES";
 
 /// A plaintext canary stored as an (unencrypted) attachment: the scans
 /// must find it, which shows they do read the binary columns.
@@ -26,12 +30,19 @@ async fn seed(url: &str, store: &std::sync::Arc<dyn sesame_server::Store>) {
         .create(Entity::JournalEntry, &[("case_id", &c.to_string()), ("at", "2026-11-28T10:00:00+01:00"), ("text", "suivi diabète")])
         .unwrap();
     d[1].vault.create(Entity::Applicant, &[("family_name", "Okonkwo-Diallo"), ("given_name", "Bénédicte")]).unwrap();
+    let scan = [b"\xff\xd8\xff\xe0".as_slice(), ATTACHMENT_TEXT.as_bytes(), &[0u8; 64]].concat();
+    let file = sesame_core::vault::attachments::NewAttachment { file_name: "passeport-Quatrebarbes.jpg".into(), media_type: "image/jpeg".into(), pages: 1, data: scan.clone() };
+    d[0].vault.add_attachments(c, "passport", vec![file]).unwrap();
     sync_all(&mut d, 2).await;
+    // The scan reached the other laptop, through the server.
+    let got = d[1].vault.attachments(c, None).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(d[1].vault.attachment_data(got[0].id).unwrap(), scan);
     // Both laptops hold both files: the data did go through the server.
     assert_eq!(d[1].vault.applicants().unwrap().len(), 2);
     assert_eq!(d[0].vault.applicants().unwrap().len(), 2);
     let team = sesame_core::sync::status(&d[0].vault).unwrap().team.unwrap();
-    store.put_blob(team, uuid::Uuid::new_v4(), CANARY.as_bytes()).await.unwrap();
+    store.put_blob(team, uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), CANARY.as_bytes()).await.unwrap();
 }
 
 fn contains(hay: &[u8], needle: &str) -> bool {
@@ -97,7 +108,7 @@ async fn postgres_dump_holds_no_name() {
     }
     assert!(rows_seen > 20, "the server did store the ops");
     // Binary columns, as bytes (their text form is hex).
-    for (table, col) in [("op", "blob"), ("blob", "bytes"), ("device", "sign_pk")] {
+    for (table, col) in [("op", "blob"), ("stream_blob", "bytes"), ("catalog", "bundle"), ("device", "sign_pk")] {
         for r in client.query(&format!("SELECT {col} FROM {schema}.{table}"), &[]).await.unwrap() {
             all.extend_from_slice(r.get::<_, &[u8]>(0));
         }

@@ -8,7 +8,7 @@ mod common;
 use ed25519_dalek::SigningKey;
 use sesame_core::clock::SystemClock;
 use sesame_core::sync::proto::{
-    self, CreateInvite, CreateTeam, Envelope, EraseRecord, JoinRequest, Member, Membership, OpHeader, Push, PushOutcome,
+    self, CatalogRelease, CreateInvite, CreateTeam, Envelope, EraseRecord, JoinRequest, Member, Membership, OpHeader, PublishCatalog, Push, PushOutcome,
     PutKeys, RejectReason, Role, SignedDoc, WrappedKey,
 };
 use sesame_server::{Service, Store};
@@ -175,13 +175,55 @@ async fn suite(store: Arc<dyn Store>) {
     assert!(svc.keys(team, bob.id).await.unwrap().keys.is_empty());
     assert_eq!(svc.put_keys(team, admin.id, &PutKeys { keys: vec![wk(bob.id, &admin, b"again")] }).await.unwrap_err().code, "erased");
 
-    // Attachments: opaque, idempotent, members only.
+    // Attachments: opaque, idempotent, members only, per stream, purged with their stream.
+    let s4 = Uuid::new_v4();
     let blob = Uuid::new_v4();
-    svc.put_blob(team, bob.id, blob, b"ciphertext").await.unwrap();
-    svc.put_blob(team, bob.id, blob, b"ciphertext").await.unwrap();
-    assert_eq!(svc.put_blob(team, bob.id, blob, b"other").await.unwrap_err().code, "conflict");
-    assert_eq!(svc.get_blob(team, admin.id, blob).await.unwrap(), b"ciphertext");
-    assert_eq!(svc.get_blob(team, eve.id, blob).await.unwrap_err().code, "not_member");
+    svc.put_blob(team, bob.id, s4, blob, b"ciphertext").await.unwrap();
+    svc.put_blob(team, bob.id, s4, blob, b"ciphertext").await.unwrap();
+    assert_eq!(svc.put_blob(team, bob.id, s4, blob, b"other").await.unwrap_err().code, "conflict");
+    assert_eq!(svc.put_blob(team, bob.id, Uuid::new_v4(), blob, b"ciphertext").await.unwrap_err().code, "conflict", "same id, other stream");
+    assert_eq!(svc.get_blob(team, admin.id, s4, blob).await.unwrap(), b"ciphertext");
+    assert_eq!(svc.get_blob(team, admin.id, Uuid::new_v4(), blob).await.unwrap_err().code, "not_found");
+    assert_eq!(svc.get_blob(team, eve.id, s4, blob).await.unwrap_err().code, "not_member");
+    let big = vec![0u8; sesame_server::service::MAX_BLOB + 1];
+    assert_eq!(svc.put_blob(team, bob.id, s4, Uuid::new_v4(), &big).await.unwrap_err().code, "too_large");
+    let order4 = SignedDoc::sign(&EraseRecord { team, stream: s4, mv: 2, signer: admin.id }, &admin.key);
+    svc.erase(team, admin.id, s4, &order4).await.unwrap();
+    assert_eq!(svc.get_blob(team, admin.id, s4, blob).await.unwrap_err().code, "not_found", "purged with its stream");
+    assert_eq!(svc.put_blob(team, bob.id, s4, Uuid::new_v4(), b"late").await.unwrap_err().code, "erased");
+
+    // Catalog: admins publish, members read; signed, hash-bound, newer only, size-limited.
+    assert!(svc.catalog(team, bob.id).await.unwrap().release.is_none());
+    let release = |by: &Dev, version: &str, published: &str, bundle: &[u8]| {
+        let rel = CatalogRelease {
+            kind: proto::CATALOG_RELEASE_KIND.into(),
+            team,
+            version: version.into(),
+            published: published.into(),
+            sha256: proto::sha256_hex(bundle),
+            size: bundle.len() as u64,
+            mv: 2,
+            signer: by.id,
+        };
+        PublishCatalog { release: SignedDoc::sign(&rel, &by.key), bundle: proto::b64(bundle) }
+    };
+    let r1 = release(&admin, "2027.1.1", "2027-01-01", b"bundle one");
+    assert_eq!(svc.publish_catalog(team, bob.id, &release(&bob, "2027.1.1", "2027-01-01", b"x")).await.unwrap_err().code, "not_admin");
+    let mut tampered = r1.clone();
+    tampered.bundle = proto::b64(b"bundle 0ne");
+    assert_eq!(svc.publish_catalog(team, admin.id, &tampered).await.unwrap_err().code, "malformed");
+    svc.publish_catalog(team, admin.id, &r1).await.unwrap();
+    assert_eq!(svc.catalog(team, bob.id).await.unwrap().release, Some(r1.release.clone()));
+    assert_eq!(svc.catalog_bundle(team, bob.id).await.unwrap(), b"bundle one");
+    assert_eq!(svc.catalog(team, eve.id).await.unwrap_err().code, "not_member");
+    let older = release(&admin, "2026.12.1", "2026-12-01", b"older");
+    assert_eq!(svc.publish_catalog(team, admin.id, &older).await.unwrap_err().code, "catalog_not_newer");
+    assert_eq!(svc.publish_catalog(team, admin.id, &r1).await.unwrap_err().code, "catalog_not_newer", "the same edition again");
+    let huge = vec![b' '; proto::MAX_CATALOG_BUNDLE + 1];
+    assert_eq!(svc.publish_catalog(team, admin.id, &release(&admin, "2027.2.1", "2027-02-01", &huge)).await.unwrap_err().code, "too_large");
+    let r2 = release(&admin, "2027.1.10", "2027-01-01", b"bundle two");
+    svc.publish_catalog(team, admin.id, &r2).await.unwrap();
+    assert_eq!(svc.catalog_bundle(team, admin.id).await.unwrap(), b"bundle two", "the latest replaces the previous");
 
     // Removal: the removed device is refused at the door.
     let mut v3 = v2.clone();

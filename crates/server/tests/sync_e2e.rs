@@ -82,3 +82,76 @@ async fn three_clients_converge_postgres() {
     three_clients_converge(store).await;
     drop_schema(&url, &schema).await;
 }
+
+/// Scans follow their case: encrypted with the applicant's stream key,
+/// uploaded as opaque blobs, referenced by a signed op, downloaded and
+/// checked on the other laptop; erasing the applicant purges them everywhere.
+async fn attachments_follow_their_case(store: std::sync::Arc<dyn sesame_server::Store>) {
+    use sesame_core::vault::attachments::NewAttachment;
+    let server = serve(store.clone(), "127.0.0.1:0").await;
+    let mut d = team_of(2, &server.url, |v| HttpRemote::connect(v, &server.url).unwrap()).await;
+    let x = d[0].vault.create(Entity::Applicant, &[("family_name", "Quatrebarbes"), ("given_name", "Zéphyrine")]).unwrap();
+    let case = d[0].vault.create(Entity::Case, &[("applicant_id", &x.to_string()), ("procedure", "etudiant_renewal")]).unwrap();
+    let page = |n: u8| -> Vec<u8> { (0..200_000u32).map(|i| (i as u8).wrapping_mul(n)).collect() };
+    let files = vec![
+        NewAttachment { file_name: "passeport-1.jpg".into(), media_type: "image/jpeg".into(), pages: 1, data: page(3) },
+        NewAttachment { file_name: "passeport-2.jpg".into(), media_type: "image/jpeg".into(), pages: 1, data: page(7) },
+    ];
+    d[0].vault.add_attachments(case, "passport", files).unwrap();
+    let r = d[0].sync().await;
+    assert_eq!(r.attachments_sent, 2);
+    let r = d[1].sync().await;
+    assert_eq!(r.attachments_received, 2);
+    let got = d[1].vault.attachments(case, Some("passport")).unwrap();
+    assert_eq!(got.iter().map(|a| (a.file_name.as_str(), a.position)).collect::<Vec<_>>(), [("passeport-1.jpg", 1), ("passeport-2.jpg", 2)]);
+    assert_eq!(d[1].vault.attachment_data(got[0].id).unwrap(), page(3));
+    assert_eq!(d[1].vault.attachment_data(got[1].id).unwrap(), page(7));
+    // Nothing moves twice.
+    sync_all(&mut d, 2).await;
+    assert_eq!(d[1].vault.attachments(case, None).unwrap().len(), 2);
+    assert_eq!(d[0].vault.attachments(case, None).unwrap().len(), 2);
+    // One added on the other laptop comes back.
+    let more = vec![NewAttachment { file_name: "titre.pdf".into(), media_type: "application/pdf".into(), pages: 2, data: page(11) }];
+    d[1].vault.add_attachments(case, "residence_permit", more).unwrap();
+    sync_all(&mut d, 2).await;
+    assert_eq!(d[0].vault.attachments(case, Some("residence_permit")).unwrap()[0].pages, 2);
+    assert_eq!(sync::status(&d[1].vault).unwrap().pending_ops, 0);
+
+    // Erasure: gone from both laptops and from the server.
+    let team = sync::status(&d[0].vault).unwrap().team.unwrap();
+    let ids: Vec<_> = d[1].vault.attachments(case, None).unwrap().into_iter().map(|a| a.id.0).collect();
+    let on_server = |store: std::sync::Arc<dyn sesame_server::Store>, ids: Vec<uuid::Uuid>| async move {
+        // The blob id is the attachment id; look in every stream the server knows of.
+        let heads = store.pull(team, 0, 10_000).await.unwrap().heads.unwrap_or_default();
+        let mut found = 0;
+        for id in &ids {
+            for h in &heads {
+                found += usize::from(store.get_blob(team, h.stream, *id).await.unwrap().is_some());
+            }
+        }
+        found
+    };
+    assert_eq!(on_server(store.clone(), ids.clone()).await, 3);
+    let remote = HttpRemote::connect(&d[0].vault, &server.url).unwrap();
+    sync::team::erase_applicant(&mut d[0].vault, Some(&remote), x).await.unwrap();
+    sync_all(&mut d, 1).await;
+    for dev in &d {
+        assert!(dev.vault.attachments(case, None).unwrap().is_empty());
+    }
+    assert_eq!(on_server(store.clone(), ids).await, 0, "the server purged the blobs with their stream");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_follow_their_case_sqlite() {
+    let tmp = tempdir();
+    let (store, _) = sqlite_store(tmp.path());
+    attachments_follow_their_case(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_follow_their_case_postgres() {
+    let Some((store, url, schema)) = pg_store().await else { return };
+    attachments_follow_their_case(store).await;
+    drop_schema(&url, &schema).await;
+}

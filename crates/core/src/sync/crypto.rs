@@ -122,13 +122,23 @@ impl StreamKey {
         age::encrypt(&r, self.0.as_ref()).ok()
     }
 
-    /// Encrypts attachment bytes (an opaque blob for the server).
+    /// Encrypts attachment bytes (an opaque blob for the server), its id as
+    /// associated data. The nonce is derived from the key, the id and the
+    /// plaintext's hash (HMAC-SHA256), not drawn at random: sealing the same
+    /// attachment again after a crash gives the same bytes, so the upload
+    /// is idempotent; two different plaintexts never share a nonce.
     pub fn seal_blob(&self, blob_id: uuid::Uuid, plain: &[u8]) -> Option<Vec<u8>> {
-        let mut nonce = [0u8; 24];
-        getrandom::fill(&mut nonce).ok()?;
+        use hmac::Mac as _;
+        use sha2::Digest as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.0[..]).ok()?;
+        mac.update(b"sesame-blob-nonce-v1\0");
+        mac.update(blob_id.as_bytes());
+        mac.update(&sha2::Sha256::digest(plain));
+        let tag = mac.finalize().into_bytes();
+        let nonce = &tag[..24];
         let cipher = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(&self.0[..]));
-        let ct = cipher.encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: blob_id.as_bytes() }).ok()?;
-        Some([nonce.as_slice(), &ct].concat())
+        let ct = cipher.encrypt(XNonce::from_slice(nonce), Payload { msg: plain, aad: blob_id.as_bytes() }).ok()?;
+        Some([nonce, &ct].concat())
     }
 
     /// Decrypts an attachment sealed by [`StreamKey::seal_blob`].

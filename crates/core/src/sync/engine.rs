@@ -85,6 +85,12 @@ pub struct SyncReport {
     pub conflicts: usize,
     /// Streams erased by an administrator during the round.
     pub erased: usize,
+    /// Attachments uploaded, and downloaded from other devices.
+    pub attachments_sent: usize,
+    pub attachments_received: usize,
+    /// The edition of a catalog the team distributed, adopted during the round.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_adopted: Option<String>,
 }
 
 /// Where sync stands, for `sesame sync status --json` and the app's indicator.
@@ -106,6 +112,8 @@ pub struct SyncStatus {
     pub conflicts: u64,
     /// The latest things sync refused or noticed (codes and ids, no personal data).
     pub alerts: Vec<Alert>,
+    /// The catalog the team distributed, if this device adopted one.
+    pub catalog: Option<super::catalog::DistributedCatalog>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -257,6 +265,8 @@ async fn round<R: Remote>(vault: &mut Vault, remote: &R) -> Result<SyncReport, S
     retry_held(vault, &team, &mut report)?;
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: pulled");
     seal_outbox(vault, &team, &keys, &ms)?;
+    let last_removal = ms.latest().map_or(0, |m| m.last_removal());
+    report.attachments_sent = super::attachments::upload(vault, remote, &team, last_removal).await?;
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: sealed");
     upload_keys(vault, remote, &team, &keys, &ms, &needed).await?;
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: keys uploaded");
@@ -265,6 +275,14 @@ async fn round<R: Remote>(vault: &mut Vault, remote: &R) -> Result<SyncReport, S
     pull_all(vault, remote, &team, &mut ms, &mut report).await?;
     retry_held(vault, &team, &mut report)?;
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: pulled again");
+    report.attachments_received = super::attachments::download(vault, remote, &team).await?;
+    // Last, so that a large catalog download never delays the volunteers' edits.
+    match super::catalog::refresh(vault, remote, &team, &ms).await {
+        Ok(super::catalog::CatalogOutcome::Adopted { version }) => report.catalog_adopted = Some(version),
+        Ok(_) => {}
+        // The network failed mid-way: the next round tries again.
+        Err(e) => tracing::debug!(code = e.code(), "sync: catalog not refreshed"),
+    }
     report.conflicts = vault.conflicts()?.len();
     report.held = count(vault.conn_ref(), "SELECT count(*) FROM sync_held")? as usize;
     Ok(report)
@@ -330,7 +348,7 @@ async fn fetch_keys<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow, ke
     Ok(got.needed)
 }
 
-fn stream_key(conn: &Connection, stream: Uuid, kv: u32) -> Result<Option<StreamKey>, SyncError> {
+pub(crate) fn stream_key(conn: &Connection, stream: Uuid, kv: u32) -> Result<Option<StreamKey>, SyncError> {
     let b: Option<Vec<u8>> = conn
         .prepare_cached("SELECT key FROM sync_key WHERE stream_id = ?1 AND key_version = ?2")?
         .query_row(params![stream.to_string(), kv], |r| r.get(0))
@@ -487,6 +505,14 @@ fn apply_page(vault: &Vault, team: &TeamRow, ms: &Memberships, page: &PullPage, 
             continue;
         }
         match try_apply(vault, &tx, &env, now)? {
+            Applied::Ready(op) if op.field == super::attachments::ATTACHMENT_FIELD => {
+                if super::attachments::receive(&tx, &sid, &op)? {
+                    counted.pulled += 1;
+                } else {
+                    alert(&tx, now, "op_refused", &format!("stream {} op {}: not an attachment reference", h.stream, h.op_id))?;
+                    counted.refused += 1;
+                }
+            }
             Applied::Ready(op) => {
                 ready.push(op);
                 counted.pulled += 1;
@@ -702,11 +728,13 @@ pub(crate) fn erase_stream_local(tx: &Connection, stream: Uuid, head: u64) -> Re
     let sid = stream.to_string();
     let applicant: Option<String> =
         tx.row("SELECT applicant_id FROM sync_stream WHERE stream_id = ?1", [&sid], |r| r.get(0)).optional()?.flatten();
+    // The attachments of its cases (their blobs are purged by the server).
+    tx.exec("DELETE FROM attachment WHERE case_id IN (SELECT entity_id FROM sync_entity WHERE stream_id = ?1)", [&sid])?;
     if let Some(a) = applicant.and_then(|a| a.parse::<Id>().ok()) {
         Vault::erase_applicant_rows(tx, a)?;
     }
     tx.exec("DELETE FROM op WHERE entity_id IN (SELECT entity_id FROM sync_entity WHERE stream_id = ?1)", [&sid])?;
-    for t in ["sync_entity", "sync_key", "sync_chain", "sync_held", "sync_outbox"] {
+    for t in ["sync_entity", "sync_key", "sync_chain", "sync_held", "sync_outbox", "sync_attachment"] {
         tx.exec(&format!("DELETE FROM {t} WHERE stream_id = ?1"), [&sid])?;
     }
     tx.exec("INSERT OR IGNORE INTO sync_stream(stream_id) VALUES (?1)", [&sid])?;
@@ -732,8 +760,14 @@ fn retry_held(vault: &mut Vault, _team: &TeamRow, report: &mut SyncReport) -> Re
         match try_apply(vault, &tx, &env, now)? {
             Applied::Ready(op) => {
                 tx.exec("DELETE FROM sync_held WHERE stream_id = ?1 AND seq = ?2", params![&sid, seq])?;
-                ready.push(op);
-                report.pulled += 1;
+                if op.field != super::attachments::ATTACHMENT_FIELD {
+                    ready.push(op);
+                    report.pulled += 1;
+                } else if super::attachments::receive(&tx, &sid, &op)? {
+                    report.pulled += 1;
+                } else {
+                    report.refused += 1;
+                }
             }
             Applied::Refused => {
                 tx.exec("DELETE FROM sync_held WHERE stream_id = ?1 AND seq = ?2", params![&sid, seq])?;
@@ -853,26 +887,7 @@ fn seal_outbox(vault: &mut Vault, team: &TeamRow, keys: &DeviceKeys, ms: &Member
             break;
         };
         let Some(key) = stream_key(&tx, stream, kv as u32)? else { break };
-        let prev: i64 = tx.row(
-            "SELECT max(coalesce((SELECT max(dseq) FROM sync_outbox WHERE stream_id = ?1), 0),
-                        coalesce((SELECT last_dseq FROM sync_chain WHERE stream_id = ?1 AND device_id = ?2), 0))",
-            params![&sid, me.to_string()],
-            |r| r.get(0),
-        )?;
-        let header = OpHeader {
-            team: team.team,
-            stream,
-            op_id: op.id.0,
-            device: me.0,
-            dseq: next_dseq as u64,
-            prev: prev as u64,
-            key_version: kv as u32,
-        };
-        let env = crypto::seal(&op, header, &key, keys.signing()).ok_or(SyncError::Random)?;
-        tx.exec(
-            "INSERT INTO sync_outbox(dseq, op_id, stream_id, prev, blob) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![next_dseq, op.id.to_string(), &sid, prev, env.to_bytes()],
-        )?;
+        seal_one(&tx, team, keys, me.0, stream, kv as u32, &key, &op, next_dseq)?;
         next_dseq += 1;
         upto = seq;
         sealed += 1;
@@ -880,6 +895,51 @@ fn seal_outbox(vault: &mut Vault, team: &TeamRow, keys: &DeviceKeys, ms: &Member
     tx.exec("UPDATE sync_team SET next_dseq = ?1, sealed_upto = ?2 WHERE id = 1", params![next_dseq, upto])?;
     tx.commit()?;
     Ok(sealed)
+}
+
+/// Seals one op of this device into the outbox with counter `dseq`, after
+/// this device's previous op in the stream.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn seal_one(
+    tx: &Connection,
+    team: &TeamRow,
+    keys: &DeviceKeys,
+    me: Uuid,
+    stream: Uuid,
+    kv: u32,
+    key: &StreamKey,
+    op: &Op,
+    dseq: i64,
+) -> Result<(), SyncError> {
+    let sid = stream.to_string();
+    let prev: i64 = tx.row(
+        "SELECT max(coalesce((SELECT max(dseq) FROM sync_outbox WHERE stream_id = ?1), 0),
+                    coalesce((SELECT last_dseq FROM sync_chain WHERE stream_id = ?1 AND device_id = ?2), 0))",
+        params![&sid, me.to_string()],
+        |r| r.get(0),
+    )?;
+    let header = OpHeader { team: team.team, stream, op_id: op.id.0, device: me, dseq: dseq as u64, prev: prev as u64, key_version: kv };
+    let env = crypto::seal(op, header, key, keys.signing()).ok_or(SyncError::Random)?;
+    tx.exec(
+        "INSERT INTO sync_outbox(dseq, op_id, stream_id, prev, blob) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![dseq, op.id.to_string(), &sid, prev, env.to_bytes()],
+    )?;
+    Ok(())
+}
+
+/// The key version this device seals a stream's new ops with: the latest
+/// made since the last removal (none yet: wait for the admin's new key).
+pub(crate) fn sealing_key(conn: &Connection, stream: Uuid, last_removal: u64) -> Result<Option<(u32, StreamKey)>, SyncError> {
+    let kv: Option<i64> = conn
+        .row(
+            "SELECT max(key_version) FROM sync_key WHERE stream_id = ?1 AND key_mv >= ?2",
+            params![stream.to_string(), last_removal as i64],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let Some(kv) = kv else { return Ok(None) };
+    Ok(stream_key(conn, stream, kv as u32)?.map(|k| (kv as u32, k)))
 }
 
 /// Wraps keys for the members who need them and uploads the wraps.
@@ -926,9 +986,13 @@ async fn upload_keys<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow, k
     for chunk in wraps.chunks(500) {
         remote.put_keys(team.team, &PutKeys { keys: chunk.to_vec() }).await?;
     }
+    // One transaction (one fsync), not one per key: with 2,000 new files
+    // this loop alone took seconds on a laptop disk.
+    let tx = vault.conn_ref().unchecked_transaction()?;
     for (sid, kv) in fresh {
-        vault.conn_ref().execute("UPDATE sync_key SET uploaded = 1 WHERE stream_id = ?1 AND key_version = ?2", params![sid, kv])?;
+        tx.exec("UPDATE sync_key SET uploaded = 1 WHERE stream_id = ?1 AND key_version = ?2", params![sid, kv])?;
     }
+    tx.commit()?;
     Ok(())
 }
 
@@ -1057,6 +1121,7 @@ pub fn status(vault: &Vault) -> Result<SyncStatus, SyncError> {
         held_ops: count(conn, "SELECT count(*) FROM sync_held")?,
         conflicts: count(conn, "SELECT count(*) FROM sync_conflict")?,
         alerts,
+        catalog: super::catalog::distributed(vault.dir()),
     })
 }
 

@@ -6,7 +6,7 @@
 //! authenticates — and is told its clock is off before it sends anything.
 
 use super::engine::device_keys;
-use super::proto::{self, CreateInvite, CreateTeam, ErrorBody, Health, JoinRequest, Keys, MembershipDocs, PullPage, Push, PushResult, PutKeys, SignedDoc};
+use super::proto::{self, CatalogInfo, CreateInvite, CreateTeam, ErrorBody, Health, JoinRequest, Keys, MembershipDocs, PublishCatalog, PullPage, Push, PushResult, PutKeys, SignedDoc};
 use super::{Remote, RemoteError, SyncError};
 use crate::vault::Vault;
 use ed25519_dalek::SigningKey;
@@ -69,11 +69,16 @@ impl HttpRemote {
     }
 
     async fn send<T: DeserializeOwned>(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>) -> Result<T, RemoteError> {
-        let body = body.unwrap_or_default();
+        let bytes = self.send_raw(method, path, body.unwrap_or_default(), "application/json").await?;
+        serde_json::from_slice(&bytes).map_err(|e| RemoteError::Malformed(e.to_string()))
+    }
+
+    /// Sends a signed request; returns the answer's body if it is a success.
+    async fn send_raw(&self, method: reqwest::Method, path: &str, body: Vec<u8>, content_type: &str) -> Result<Vec<u8>, RemoteError> {
         let auth = proto::authorization(self.device, &self.key, method.as_str(), path, self.now_ms(), &body);
         let mut req = self.client.request(method, format!("{}{path}", self.base)).header("authorization", &auth);
         if !body.is_empty() {
-            req = req.header("content-type", "application/json");
+            req = req.header("content-type", content_type);
         }
         self.bytes_sent.fetch_add((body.len() + auth.len() + path.len() + 120) as u64, Ordering::Relaxed);
         let resp = req.body(body).send().await.map_err(|e| RemoteError::Unreachable(without_url(e)))?;
@@ -81,7 +86,7 @@ impl HttpRemote {
         let bytes = resp.bytes().await.map_err(|e| RemoteError::Unreachable(without_url(e)))?;
         self.bytes_received.fetch_add(bytes.len() as u64 + 100, Ordering::Relaxed);
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| RemoteError::Malformed(e.to_string()));
+            return Ok(bytes.to_vec());
         }
         let err: ErrorBody = serde_json::from_slice(&bytes)
             .unwrap_or(ErrorBody { code: "http".into(), message: format!("HTTP {}", status.as_u16()) });
@@ -153,5 +158,26 @@ impl Remote for HttpRemote {
         self.send::<Empty>(reqwest::Method::POST, &format!("/v1/teams/{team}/streams/{stream}/erase"), Self::json(doc))
             .await
             .map(|_| ())
+    }
+
+    async fn catalog(&self, team: Uuid) -> Result<CatalogInfo, RemoteError> {
+        self.send(reqwest::Method::GET, &format!("/v1/teams/{team}/catalog"), None).await
+    }
+
+    async fn catalog_bundle(&self, team: Uuid) -> Result<Vec<u8>, RemoteError> {
+        self.send_raw(reqwest::Method::GET, &format!("/v1/teams/{team}/catalog/bundle"), Vec::new(), "").await
+    }
+
+    async fn publish_catalog(&self, team: Uuid, req: &PublishCatalog) -> Result<(), RemoteError> {
+        self.send::<Empty>(reqwest::Method::PUT, &format!("/v1/teams/{team}/catalog"), Self::json(req)).await.map(|_| ())
+    }
+
+    async fn put_blob(&self, team: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), RemoteError> {
+        let path = format!("/v1/teams/{team}/streams/{stream}/blobs/{id}");
+        self.send_raw(reqwest::Method::PUT, &path, bytes.to_vec(), "application/octet-stream").await.map(|_| ())
+    }
+
+    async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Vec<u8>, RemoteError> {
+        self.send_raw(reqwest::Method::GET, &format!("/v1/teams/{team}/streams/{stream}/blobs/{id}"), Vec::new(), "").await
     }
 }

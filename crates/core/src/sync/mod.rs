@@ -12,6 +12,8 @@
 //!   kept), seal the outbox, push — and the checks that catch a server that
 //!   loses, replays, reorders or forges.
 //! - [`http`]: the [`Remote`] that talks HTTP to `sesame serve`.
+//! - [`catalog`]: a newer catalog, signed by an admin, distributed to every device.
+//! - [`attachments`]: scans and photos, as encrypted blobs that follow their case.
 //!
 //! **Streams.** One per applicant: the applicant, their cases and every
 //! document, deadline, journal entry and incident in them. Why not one per
@@ -22,12 +24,37 @@
 //! about them. The cost: a single case cannot be crypto-shredded alone
 //! (it is deleted with a tombstone instead).
 //!
+//! ## What the desktop app (and the CLI) calls
+//!
+//! Everything below takes the unlocked [`Vault`](crate::vault::Vault); the
+//! network calls need a [`Remote`], normally [`HttpRemote::for_team`]. Errors
+//! are [`SyncError`]: a sentence in French then English, and a stable
+//! [`code`](SyncError::code) to match on ([`SyncError::is_transient`]: retry
+//! later with [`Backoff`]).
+//!
+//! | The app needs | Call | Returns |
+//! |---|---|---|
+//! | The sync indicator: last sync, pending ops, open conflicts, alerts | [`status`] (no network) | [`SyncStatus`] |
+//! | One round, now (button, or a timer with [`Backoff`]) | [`sync_once`] | [`SyncReport`]: what moved |
+//! | The conflicts, each with every competing value | [`Vault::conflicts`](crate::vault::Vault::conflicts) | [`Conflict`](crate::vault::Conflict) with `candidates` |
+//! | Settle one by choosing a value (a candidate's, or a new one) | [`Vault::resolve_conflict`](crate::vault::Vault::resolve_conflict) | — (sent at the next round) |
+//! | Who can read which file | [`team::readers`] (applicant or case id) | [`team::Readers`] |
+//! | The team: members, pending devices | [`team::list`] | [`team::TeamView`] |
+//! | Create, invite, join, approve, remove, erase | [`team::create`], [`team::invite`], [`team::join`], [`team::approve`], [`team::remove`], [`team::erase_applicant`] | |
+//! | The catalog to open the vault with (before unlocking) | [`catalog::load_for_vault`] | the newest verified `Catalog` |
+//! | Publish a newer catalog (admins) | [`catalog::publish`] | [`catalog::DistributedCatalog`] |
+//!
+//! Attachments need no call of their own: [`sync_once`] uploads the new
+//! ones and downloads the others' ([`attachments`]).
+//!
 //! **Invariants.** A local op is never lost because the server misbehaved:
 //! it stays in the op log and in the sealed outbox until a pull shows it
 //! stored where the server said. Anything an honest server would have
 //! refused (a forged signature, a replayed, reordered or missing op, a
 //! history rolled back) stops the round with nothing applied.
 
+pub mod attachments;
+pub mod catalog;
 pub mod crypto;
 pub mod engine;
 pub mod http;
@@ -38,7 +65,7 @@ pub use engine::{Backoff, SyncReport, SyncStatus, status, sync_once};
 pub use http::HttpRemote;
 
 use crate::vault::VaultError;
-use proto::{CreateInvite, CreateTeam, Health, JoinRequest, Keys, MembershipDocs, PullPage, Push, PushResult, PutKeys, SignedDoc};
+use proto::{CatalogInfo, CreateInvite, CreateTeam, Health, JoinRequest, Keys, MembershipDocs, PullPage, PublishCatalog, Push, PushResult, PutKeys, SignedDoc};
 use std::future::Future;
 use uuid::Uuid;
 
@@ -56,6 +83,14 @@ pub trait Remote: Send + Sync {
     fn push(&self, team: Uuid, req: &Push) -> impl Future<Output = Result<PushResult, RemoteError>> + Send;
     fn pull(&self, team: Uuid, since: u64, limit: u32) -> impl Future<Output = Result<PullPage, RemoteError>> + Send;
     fn erase(&self, team: Uuid, stream: Uuid, doc: &SignedDoc) -> impl Future<Output = Result<(), RemoteError>> + Send;
+    /// The latest catalog release (small: asked every round).
+    fn catalog(&self, team: Uuid) -> impl Future<Output = Result<CatalogInfo, RemoteError>> + Send;
+    /// The latest catalog bundle (large: fetched only for a release worth adopting).
+    fn catalog_bundle(&self, team: Uuid) -> impl Future<Output = Result<Vec<u8>, RemoteError>> + Send;
+    fn publish_catalog(&self, team: Uuid, req: &PublishCatalog) -> impl Future<Output = Result<(), RemoteError>> + Send;
+    /// Stores an opaque blob (an encrypted attachment) of a stream.
+    fn put_blob(&self, team: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> impl Future<Output = Result<(), RemoteError>> + Send;
+    fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> impl Future<Output = Result<Vec<u8>, RemoteError>> + Send;
 }
 
 /// A request to the server failed.
@@ -143,6 +178,13 @@ pub enum SyncError {
          / Cannot generate a random key: restart the computer."
     )]
     Random,
+    #[error(
+        "Ce catalogue dépasse la taille qu'un serveur accepte (4 Mio) : retirez ce qui n'est pas un fichier du catalogue. \
+         / This catalog is larger than a server accepts (4 MiB): remove what is not a catalog file."
+    )]
+    CatalogTooLarge,
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
     #[error(transparent)]
     Vault(#[from] VaultError),
 }
@@ -164,6 +206,8 @@ impl SyncError {
             Self::UnknownDevice(_) => "unknown_device",
             Self::BadProof(_) => "bad_proof",
             Self::Random => "random",
+            Self::CatalogTooLarge => "catalog_too_large",
+            Self::Catalog(e) => e.code(),
             Self::Vault(e) => e.code(),
         }
     }

@@ -483,6 +483,66 @@ pub struct EraseRecord {
     pub signer: Uuid,
 }
 
+/// The largest catalog bundle a server stores and a device accepts (the
+/// shipped catalog is about 430 KB of TOML).
+pub const MAX_CATALOG_BUNDLE: usize = 4 * 1024 * 1024;
+
+/// An admin's signed release of a catalog edition (a [`SignedDoc`] body).
+/// The bundle itself travels beside it; its SHA-256 binds the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogRelease {
+    /// Always `"catalog"`: a release can never be read as another signed document.
+    pub kind: String,
+    pub team: Uuid,
+    /// The edition, as in the bundle's `catalog.toml`.
+    pub version: String,
+    /// `YYYY-MM-DD`, as in the bundle's `catalog.toml`.
+    pub published: String,
+    /// Hex SHA-256 of the bundle bytes.
+    pub sha256: String,
+    pub size: u64,
+    /// The membership version the admin signed under.
+    pub mv: u64,
+    pub signer: Uuid,
+}
+
+pub const CATALOG_RELEASE_KIND: &str = "catalog";
+
+impl CatalogRelease {
+    /// Orders two editions: by publication date, then by version
+    /// (dot-separated, numeric parts compared as numbers).
+    pub fn edition_cmp(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+        a.0.cmp(b.0).then_with(|| version_cmp(a.1, b.1))
+    }
+
+    /// Whether this release is a newer edition than `(published, version)`.
+    pub fn is_newer_than(&self, published: &str, version: &str) -> bool {
+        Self::edition_cmp((&self.published, &self.version), (published, version)) == std::cmp::Ordering::Greater
+    }
+}
+
+/// Compares `2026.11.2` and `2026.11.10` as versions, not as strings.
+pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let mut x = a.split('.');
+    let mut y = b.split('.');
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(p), Some(q)) => {
+                let o = match (p.parse::<u64>(), q.parse::<u64>()) {
+                    (Ok(m), Ok(n)) => m.cmp(&n),
+                    _ => p.cmp(q),
+                };
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+        }
+    }
+}
+
 /// The message a device signs to authenticate one HTTP request.
 pub fn request_message(method: &str, path_and_query: &str, time_ms: u64, body: &[u8]) -> Vec<u8> {
     let mut m = Vec::with_capacity(128);
@@ -693,6 +753,20 @@ pub struct PutKeys {
     pub keys: Vec<WrappedKey>,
 }
 
+/// `GET /v1/teams/{team}/catalog`: the latest release, if an admin published one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CatalogInfo {
+    pub release: Option<SignedDoc>,
+}
+
+/// `PUT /v1/teams/{team}/catalog` (admin): a release and its bundle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishCatalog {
+    pub release: SignedDoc,
+    /// The bundle, base64.
+    pub bundle: String,
+}
+
 /// An error body: a stable code and a sentence in French then English.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -783,6 +857,16 @@ mod tests {
         v4.prev_hash = Some(d3.hash().unwrap());
         v4.members[1].removed_in = None;
         assert!(verify_successor_doc(&d3, &SignedDoc::sign(&v4, &key(1))).is_err());
+    }
+
+    #[test]
+    fn catalog_editions_order_by_date_then_version() {
+        use std::cmp::Ordering::*;
+        assert_eq!(version_cmp("2026.11.2", "2026.11.10"), Less);
+        assert_eq!(version_cmp("2026.11", "2026.11.1"), Less);
+        assert_eq!(version_cmp("2026.11.1", "2026.11.1"), Equal);
+        assert_eq!(CatalogRelease::edition_cmp(("2026-12-01", "1"), ("2026-11-30", "9")), Greater);
+        assert_eq!(CatalogRelease::edition_cmp(("2026-12-01", "2026.12.1"), ("2026-12-01", "2026.12.2")), Less);
     }
 
     #[test]

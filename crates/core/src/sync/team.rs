@@ -404,3 +404,65 @@ pub async fn erase_applicant<R: Remote>(vault: &mut Vault, remote: Option<&R>, a
     tx.commit()?;
     Ok(())
 }
+
+/// Who can read an applicant's file (and every case in it).
+#[derive(Debug, Clone, Serialize)]
+pub struct Readers {
+    /// The file's stream, once it has been synced; none: it has never left this device.
+    pub stream: Option<Uuid>,
+    pub devices: Vec<Reader>,
+}
+
+/// One device that can (or could) read a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reader {
+    pub device: Uuid,
+    pub role: Role,
+    pub fingerprint: String,
+    pub this_device: bool,
+    /// Removed from the team: it may keep what it had received before its
+    /// removal, and cannot read anything written after (the file's key was
+    /// renewed without it).
+    pub removed: bool,
+}
+
+/// Who can read the file of `id` (an applicant or one of their cases):
+/// every active member of the team (each gets the file's key), and the
+/// removed members who could read it before their removal. Without a
+/// team, or before the file's first sync, only this device.
+pub fn readers(vault: &Vault, id: Id) -> Result<Readers, SyncError> {
+    let conn = vault.conn_ref();
+    let me = vault.device_id().0;
+    let applicant: Option<String> = match vault.applicant(id) {
+        Ok(_) => Some(id.to_string()),
+        Err(_) => Some(vault.case(id)?.applicant_id.to_string()),
+    };
+    let stream: Option<String> = conn
+        .query_row("SELECT stream_id FROM sync_stream WHERE applicant_id = ?1 AND erased = 0", [applicant], |r| r.get(0))
+        .optional()?;
+    let stream = stream.and_then(|s| Uuid::parse_str(&s).ok());
+    let ms = Memberships::load(conn)?;
+    let (Some(stream), Some(latest)) = (stream, ms.latest()) else {
+        let role = ms.latest().and_then(|m| m.member(me)).map_or(Role::Admin, |m| m.role);
+        let fingerprint = device_keys(conn).map(|k| k.fingerprint()).unwrap_or_default();
+        return Ok(Readers { stream: None, devices: vec![Reader { device: me, role, fingerprint, this_device: true, removed: false }] });
+    };
+    // The oldest key version of the file: members removed before it was made never had it.
+    let first_mv: i64 = conn
+        .query_row("SELECT coalesce(min(key_mv), 0) FROM sync_key WHERE stream_id = ?1", [stream.to_string()], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let devices = latest
+        .members
+        .iter()
+        .filter(|m| m.removed_in.is_none_or(|r| r as i64 > first_mv))
+        .map(|m| Reader {
+            device: m.device,
+            role: m.role,
+            fingerprint: crypto::fingerprint(&m.sign_pk, &m.age),
+            this_device: m.device == me,
+            removed: !m.active(),
+        })
+        .collect();
+    Ok(Readers { stream: Some(stream), devices })
+}

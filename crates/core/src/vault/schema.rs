@@ -188,6 +188,21 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX attachment_target ON attachment(case_id, target, position);
     "#,
+    // 4: attachments through sync. Each one travels as an opaque blob on
+    // the server (encrypted with its applicant's stream key), referenced by
+    // a signed op of that stream that carries its metadata and the blob's
+    // SHA-256. `state`: 'sealed' (this device's: uploaded and referenced),
+    // 'pending' (another device's: to download), 'received', 'refused'
+    // (the server's blob did not match its reference).
+    r#"
+    CREATE TABLE sync_attachment (
+        attachment_id TEXT PRIMARY KEY,
+        stream_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        ref TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX sync_attachment_stream ON sync_attachment(stream_id, state);
+    "#,
 ];
 
 /// The schema version this build of Sésame writes.

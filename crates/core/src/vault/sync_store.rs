@@ -46,6 +46,12 @@ impl Vault {
         &self.conn
     }
 
+    /// A new timestamp from this device's clock (for ops sync makes itself,
+    /// such as attachment references).
+    pub(crate) fn tick(&self) -> Result<Hlc, HlcError> {
+        self.hlc.tick()
+    }
+
     /// Merges a remote timestamp into this device's clock (refusing one too far ahead).
     pub(crate) fn observe(&self, remote: Hlc) -> Result<Hlc, HlcError> {
         self.hlc.observe(remote)
