@@ -531,3 +531,40 @@ fn after_printing_and_exporting_no_file_outside_the_chosen_folder_holds_the_name
         }
     }
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() { copy_dir(&p, &dest) } else { std::fs::copy(&p, &dest).map(|_| ()).unwrap() }
+    }
+}
+
+#[test]
+fn an_item_without_translation_is_printed_in_french_and_said_so_on_the_page_and_to_the_volunteer() {
+    let s = Sesame::without_vault();
+    // The association's catalog, with the Russian name of the passport missing.
+    let catalog = s.path("catalog");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/catalog"), &catalog);
+    let ru = catalog.join("i18n/ru.toml");
+    let text = std::fs::read_to_string(&ru).unwrap();
+    let start = text.find("[documents.passport]").unwrap();
+    let end = start + 1 + text[start + 1..].find("\n[").unwrap();
+    std::fs::write(&ru, format!("{}{}", &text[..start], &text[end + 1..])).unwrap();
+
+    let pdf = s.path("out/ru.pdf");
+    let out = s.run(&[
+        "--json", "--catalog", catalog.to_str().unwrap(), "checklist", "--procedure", "etudiant_renewal", "--lang", "ru",
+        "--pdf", pdf.to_str().unwrap(), "--association", "A", "--contact", "B",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(warning_codes(&v), ["untranslated"], "{v}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Passeport") && err.contains("imprimés en français") && err.contains("printed in French"), "{err}");
+    if have("pdftotext") && have("pdffonts") {
+        let text = pdf_text(&pdf);
+        assert!(text.contains("ещё не переведено: по-французски") && text.contains("pas encore traduit : en français"), "{text}");
+    }
+}
