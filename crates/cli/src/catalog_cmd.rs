@@ -29,13 +29,13 @@ pub fn load_catalog(dir: Option<&Path>) -> anyhow::Result<Catalog> {
 /// facts object): `today`, `flags` and `department`. Other fields are
 /// ignored here; the deadline engine validates them.
 #[derive(Debug)]
-struct CaseFacts {
-    today: Option<NaiveDate>,
-    flags: BTreeMap<String, bool>,
-    department: Option<String>,
+pub(crate) struct CaseFacts {
+    pub(crate) today: Option<NaiveDate>,
+    pub(crate) flags: BTreeMap<String, bool>,
+    pub(crate) department: Option<String>,
 }
 
-fn read_facts(facts_json: &str) -> anyhow::Result<CaseFacts> {
+pub(crate) fn read_facts(facts_json: &str) -> anyhow::Result<CaseFacts> {
     let value: Value = serde_json::from_str(facts_json)
         .context("Les faits ne sont pas du JSON valide. / The facts are not valid JSON.")?;
     let Value::Object(map) = value else {
@@ -93,7 +93,7 @@ fn parse_day(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
 }
 
-fn local_today() -> NaiveDate {
+pub(crate) fn local_today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 

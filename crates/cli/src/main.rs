@@ -21,6 +21,7 @@ macro_rules! outln {
 }
 
 mod catalog_cmd;
+mod print_cmd;
 mod rules_cmd;
 mod team_cmd;
 mod vault_cmd;
@@ -117,7 +118,8 @@ enum Command {
         #[arg(long)]
         facts: String,
     },
-    /// The document checklist of a procedure, in French and LANG (no vault needed).
+    /// The document checklist of a procedure, in French and LANG (no vault needed),
+    /// as text, or as a blank PDF to print for drop-in sessions (`--pdf OUT`).
     Checklist {
         #[arg(long)]
         procedure: String,
@@ -126,6 +128,46 @@ enum Command {
         /// Case facts (JSON) for the conditions (`flags`), date and département.
         #[arg(long)]
         facts: Option<String>,
+        /// Write a blank checklist PDF (no personal data) to this file.
+        #[arg(long, value_name = "OUT")]
+        pdf: Option<PathBuf>,
+        #[command(flatten)]
+        association: print_cmd::AssociationArgs,
+    },
+    /// Draft a letter from a case and its incidents (to edit), or typeset it as a PDF.
+    /// KIND: in_person_alternative, api_request, defenseur_des_droits, refere_bundle.
+    Letter {
+        kind: String,
+        case_id: String,
+        /// Write the letter as a PDF to this file.
+        #[arg(long, value_name = "OUT")]
+        pdf: Option<PathBuf>,
+        /// Write the draft as editable text to this file (edit it, then use --from-text).
+        #[arg(long, value_name = "FILE")]
+        draft_out: Option<PathBuf>,
+        /// Typeset this (edited) text instead of the fresh draft; - for standard input.
+        #[arg(long, value_name = "FILE")]
+        from_text: Option<String>,
+        #[command(flatten)]
+        association: print_cmd::AssociationArgs,
+    },
+    /// Attach scans or photos (JPEG, PNG, PDF) to a document of a case, stored encrypted in the vault.
+    /// DOC_ID: a catalog document id (passport…) or an incident's id (screenshots).
+    Attach {
+        case_id: String,
+        doc_id: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// A case's attachments: list, export ANEF-ready, delete.
+    Attachment {
+        #[command(subcommand)]
+        action: AttachmentAction,
+    },
+    /// The vault's settings (association name and contact printed on paper, language, auto-lock, notifications).
+    Settings {
+        #[command(subcommand)]
+        action: SettingsAction,
     },
     /// The procedure catalog.
     Catalog {
@@ -162,6 +204,52 @@ enum Command {
         /// Logs as JSON lines.
         #[arg(long)]
         log_json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AttachmentAction {
+    /// Every attachment of a case (without its content).
+    List { case_id: String },
+    /// One ANEF-ready file for a document: upright, downscaled, under the size limit, pages merged.
+    Export {
+        case_id: String,
+        doc_id: String,
+        /// Where to write it: a file, or an existing folder (the file is then named after the document).
+        #[arg(long, value_name = "OUT")]
+        anef: PathBuf,
+        /// Size limit in kilobytes (1 KB = 1,000 bytes); default: the catalog's ANEF limit.
+        #[arg(long)]
+        max_kb: Option<u64>,
+        /// pdf (default; accepted for every document) or jpeg (a single image only).
+        #[arg(long, default_value = "pdf")]
+        format: String,
+    },
+    /// Delete one attachment (its id from `attachment list`).
+    Delete { attachment_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum SettingsAction {
+    /// Every setting and its value.
+    Show,
+    /// Change some settings; the others keep their value.
+    Set {
+        /// Printed on checklists and letters.
+        #[arg(long)]
+        association_name: Option<String>,
+        /// Address, phone, e-mail, opening hours (printed on paper).
+        #[arg(long)]
+        association_contact: Option<String>,
+        /// Interface language: fr or en.
+        #[arg(long)]
+        language: Option<String>,
+        /// Minutes of inactivity before the app locks (1–240).
+        #[arg(long)]
+        auto_lock_minutes: Option<u32>,
+        /// Notify deadlines due within this many days (0–90; 0: none).
+        #[arg(long)]
+        notify_days: Option<u32>,
     },
 }
 
@@ -343,6 +431,16 @@ enum CaseAction {
         #[arg(long, default_value = "fr")]
         lang: String,
     },
+    /// The case's personal checklist as a PDF, in French and LANG (default: the applicant's language).
+    Print {
+        id: String,
+        #[arg(long)]
+        lang: Option<String>,
+        #[arg(long, value_name = "OUT")]
+        pdf: PathBuf,
+        #[command(flatten)]
+        association: print_cmd::AssociationArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -409,7 +507,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Deadlines { facts } => vault_cmd::read_input(facts).and_then(|t| rules_cmd::deadlines(&t)).map(|out| outln!("{out}")),
-        Command::Checklist { procedure, lang, facts } => checklist(&cli, procedure, lang, facts.as_deref()),
+        Command::Checklist { procedure, lang, facts, pdf: Some(pdf), association } => {
+            print_cmd::blank_checklist(&cli, procedure, lang, facts.as_deref(), pdf, association)
+        }
+        Command::Checklist { procedure, lang, facts, pdf: None, .. } => checklist(&cli, procedure, lang, facts.as_deref()),
+        Command::Case { action: CaseAction::Print { .. } }
+        | Command::Letter { .. }
+        | Command::Attach { .. }
+        | Command::Attachment { .. }
+        | Command::Settings { .. } => print_cmd::run(cli),
         Command::Catalog { action: CatalogAction::List { lang, on } } => catalog_list(&cli, lang, on.as_deref()),
         Command::Catalog { action: CatalogAction::Check } => {
             let (report, ok) = catalog_cmd::check_report(cli.catalog.as_deref(), cli.json);

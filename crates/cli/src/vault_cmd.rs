@@ -192,6 +192,8 @@ fn with_vault(v: &mut Vault, catalog: &Catalog, command: Command, json: bool) ->
         | Command::Team { .. }
         | Command::Sync { .. }
         | Command::Serve { .. } => Ok(()),
+        // Printing, attachments and settings: print_cmd.rs.
+        Command::Letter { .. } | Command::Attach { .. } | Command::Attachment { .. } | Command::Settings { .. } => Ok(()),
     }
 }
 
@@ -368,6 +370,7 @@ fn case(v: &mut Vault, catalog: &Catalog, action: CaseAction, json: bool) -> Res
             }
             Ok(())
         }
+        CaseAction::Print { .. } => Ok(()), // print_cmd.rs
     }
 }
 

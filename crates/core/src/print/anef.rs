@@ -265,11 +265,11 @@ pub fn resolve_target(vault: &Vault, catalog: &Catalog, case_id: Id, doc: &str) 
         return Ok((doc.to_owned(), name));
     }
     let target = doc.strip_prefix("incident:").unwrap_or(doc);
-    if let Ok(id) = target.parse::<Id>() {
-        if let Some(incident) = vault.incidents(case_id)?.into_iter().find(|i| i.id == id) {
-            let name = format!("Incident ANEF du {}", incident.occurred_at.format("%Y-%m-%d %Hh%M"));
-            return Ok((incident_target(id), name));
-        }
+    if let Ok(id) = target.parse::<Id>()
+        && let Some(incident) = vault.incidents(case_id)?.into_iter().find(|i| i.id == id)
+    {
+        let name = format!("Incident ANEF du {}", incident.occurred_at.format("%Y-%m-%d %Hh%M"));
+        return Ok((incident_target(id), name));
     }
     Err(PrintError::UnknownDocument(doc.to_owned()))
 }

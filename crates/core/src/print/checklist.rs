@@ -234,7 +234,19 @@ pub fn blank_checklist_pdf(
     ctx: &PrintContext,
 ) -> Result<Rendered, PrintError> {
     let checklist = catalog.checklist_for(procedure, &ctx.lang, flags, ctx.printed_on, departement)?;
-    Job::new(CHECKLIST_TEMPLATE, &data(&checklist, None, &[], None, ctx))?.pdf()
+    let mut rendered = Job::new(CHECKLIST_TEMPLATE, &data(&checklist, None, &[], None, ctx))?.pdf()?;
+    rendered.untranslated = untranslated(&checklist);
+    Ok(rendered)
+}
+
+/// The French names of what is printed in French for want of a translation.
+fn untranslated(checklist: &Checklist) -> Vec<String> {
+    let mut out = Vec::new();
+    if checklist.name_fallback {
+        out.push(checklist.name_fr.clone());
+    }
+    out.extend(checklist.items.iter().filter(|i| i.fallback).map(|i| i.name_fr.clone()));
+    out
 }
 
 /// The personal checklist of a case in French and `ctx.lang`: the
@@ -290,6 +302,7 @@ pub fn case_checklist_pdf(
     let data = data(&checklist, Some(&statuses), &dates, Some(display_name(&applicant)), ctx);
     let mut rendered = Job::new(CHECKLIST_TEMPLATE, &data)?.pdf()?;
     rendered.deadlines_unavailable = deadlines_unavailable;
+    rendered.untranslated = untranslated(&checklist);
     Ok(rendered)
 }
 

@@ -111,7 +111,13 @@ impl Job {
         let missing = missing_glyphs(&document);
         let options = typst_pdf::PdfOptions::default();
         let bytes = typst_pdf::pdf(&document, &options).map_err(|errors| PrintError::Typesetting(describe(&errors)))?;
-        Ok(Rendered { bytes, pages: document.pages().len(), missing_glyphs: missing, deadlines_unavailable: false })
+        Ok(Rendered {
+            bytes,
+            pages: document.pages().len(),
+            missing_glyphs: missing,
+            deadlines_unavailable: false,
+            untranslated: Vec::new(),
+        })
     }
 }
 
@@ -127,6 +133,10 @@ pub struct Rendered {
     /// A case checklist printed without computed dates because the case's
     /// facts could not be read (`sesame case facts` fixes them).
     pub deadlines_unavailable: bool,
+    /// Checklist items (and the procedure's name) that have no translation
+    /// in the chosen language, by their French name: they are printed in
+    /// French and the page says so; the caller tells the volunteer too.
+    pub untranslated: Vec<String>,
 }
 
 fn describe(errors: &[SourceDiagnostic]) -> String {

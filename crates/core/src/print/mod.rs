@@ -41,10 +41,10 @@ use chrono::NaiveDate;
 /// What every printout needs besides the case: who prints it, when, and
 /// in which language.
 ///
-/// The association's name and contact will come from the vault's settings
-/// once the desktop stores them; until then the caller passes them (the
-/// CLI reads `--association`/`--contact` or `SESAME_ASSOCIATION` and
-/// `SESAME_ASSOCIATION_CONTACT`).
+/// The association's name and contact come from the vault's settings
+/// ([`PrintContext::from_settings`]); the CLI lets `--association` and
+/// `--contact` (or `SESAME_ASSOCIATION`, `SESAME_ASSOCIATION_CONTACT`)
+/// override them for one printout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintContext {
     pub association_name: String,
@@ -55,6 +55,18 @@ pub struct PrintContext {
     /// The applicant's language (a catalog language: `ar`, `fa-AF`, `ti`…).
     /// Letters are always in French.
     pub lang: String,
+}
+
+impl PrintContext {
+    /// The context of a printout made with the association's settings.
+    pub fn from_settings(settings: &crate::vault::Settings, printed_on: NaiveDate, lang: &str) -> PrintContext {
+        PrintContext {
+            association_name: settings.association_name.clone(),
+            association_contact: settings.association_contact.clone(),
+            printed_on,
+            lang: lang.to_owned(),
+        }
+    }
 }
 
 /// Dates as French readers write them: 28/11/2026. Digits and slashes stay
