@@ -128,3 +128,6 @@ fn main() {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -275,6 +275,6 @@ export const backend = {
   openSaved: (path: string) => call<void>('open_saved', { path }),
   syncStatus: () => call<SyncIndicator>('sync_status'),
   syncNow: () => call<SyncIndicator>('sync_now'),
-  benchMark: (screen: string) => call<boolean>('bench_mark', { screen }),
+  benchMark: (screen: string) => call<{ exit: boolean; open: string[] }>('bench_mark', { screen }),
 };
 export type Backend = typeof backend;

@@ -18,6 +18,8 @@ export const session = $state<{
   autoLockMinutes: number;
   /** Last applicant search, restored when coming back to the list. */
   query: string;
+  /** The case file last shown in full (bench mode waits on it). */
+  loadedCase: string;
 }>({
   phase: 'loading',
   screen: { name: 'today' },
@@ -25,6 +27,7 @@ export const session = $state<{
   lockedIdle: false,
   autoLockMinutes: 10,
   query: '',
+  loadedCase: '',
 });
 
 export function navigate(screen: Screen): void {
@@ -40,4 +43,15 @@ export function clearSession(): void {
   session.screen = { name: 'today' };
   session.history = [];
   session.query = '';
+}
+
+/** Bench mode only (tests/desktop/bench.sh): opens case files one after
+ * the other as a volunteer would, then tells the shell to measure. */
+export async function openForBench(ids: string[], mark: () => Promise<unknown>): Promise<void> {
+  for (const id of ids) {
+    session.screen = { name: 'case', id };
+    const until = Date.now() + 30_000;
+    while (session.loadedCase !== id && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  }
+  await mark();
 }
