@@ -32,6 +32,9 @@ broken() { # a step that could not run counts as one failure
 
 tests/desktop/setup.sh || broken "setup failed"
 
+echo "== type check (ui)"
+(cd ui && npx svelte-check --tsconfig ./tsconfig.json --output machine --fail-on-warnings) || broken "the UI has type errors"
+
 echo "== Vitest (ui)"
 (cd ui && npx vitest run --reporter=default --reporter=json --outputFile="$logs/vitest.json")
 counts=$(node -e 'const r=require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests)' "$logs/vitest.json" 2>/dev/null) || broken "Vitest did not run"
