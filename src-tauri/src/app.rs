@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
-use sesame_core::domain::{Applicant, Case, CaseStatus, DocStatus, Entity, Id, validate_date};
+use sesame_core::domain::{Applicant, Case, DocStatus, Entity, Id, validate_date};
 use sesame_core::followup::{self, AgendaWhat, Urgency};
 use sesame_core::rules::Deadline;
 use sesame_core::vault::{Settings, Vault, passphrase_strength};
@@ -476,7 +476,12 @@ pub fn case_view(state: &AppState, id: &str, lang: &str) -> Result<CaseView, App
             .collect();
         for d in extra {
             checklist.push(ChecklistLine {
-                name: catalog.documents().get(&d.doc_type).map(|t| t.name_fr.clone()).unwrap_or_else(|| d.doc_type.clone()),
+                name: catalog
+                    .translations()
+                    .get(ui_lang)
+                    .and_then(|t| t.documents.get(&d.doc_type))
+                    .and_then(|t| t.name.clone())
+                    .unwrap_or_else(|| d.doc_type.clone()),
                 doc_type: d.doc_type,
                 explain: String::new(),
                 category: String::new(),
@@ -656,11 +661,6 @@ pub fn today(state: &AppState) -> Result<Today, AppError> {
             .collect();
         Ok(Today { today: today.to_string(), horizon_days: TODAY_HORIZON_DAYS, items, total })
     })
-}
-
-/// Case statuses and document statuses, for the page's selects.
-pub fn statuses() -> (Vec<&'static str>, Vec<&'static str>) {
-    (CaseStatus::ALL.iter().map(|s| s.as_str()).collect(), DocStatus::ALL.iter().map(|s| s.as_str()).collect())
 }
 
 // ---- sync --------------------------------------------------------------

@@ -3,7 +3,7 @@
 // in order, as a volunteer would go: create the vault, add a person, open
 // a renewal case, mark documents, see Today, lock, unlock, then the XSS
 // name, English, and the auto-lock.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -31,6 +31,13 @@ before(async () => {
   assert.ok(APP, 'SESAME_APP must name the release binary');
   wd = await WebDriver.start(WD, APP);
   await wd.waitFor('h1', 30000);
+});
+
+afterEach(async () => {
+  // No uncaught error in the page, whatever the screen.
+  const errors = await wd.exec('return window.__sesameErrors ?? []').catch(() => []);
+  await wd.exec('window.__sesameErrors && (window.__sesameErrors.length = 0)').catch(() => {});
+  assert.deepEqual(errors, [], 'uncaught errors in the page');
 });
 
 after(async () => {
