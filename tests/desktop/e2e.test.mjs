@@ -30,6 +30,9 @@ const isoIn = (days) => new Date(Date.now() + days * 86400000).toISOString().sli
 before(async () => {
   assert.ok(APP, 'SESAME_APP must name the release binary');
   wd = await WebDriver.start(WD, APP);
+  let n = 0;
+  // A screenshot of whatever the window showed when a wait timed out.
+  wd.onTimeout = () => shot(`timeout-${String(++n).padStart(2, '0')}`);
   await wd.waitFor('h1', 30000);
 });
 
@@ -93,7 +96,9 @@ test('a renewal case shows its checklist and deadlines; documents are marked in 
   await wd.waitFor('#procedure option[value=vpf_conjoint_francais_renewal]');
   await wd.exec(`const s = document.querySelector('#procedure'); s.value = 'vpf_conjoint_francais_renewal'; s.dispatchEvent(new Event('change', {bubbles: true}));`);
   await wd.type('#department', '93');
+  // Issued through ANEF: the renewal window opens 4 months before expiry (R431-5).
   await wd.setValue('#permit_expires_on', isoIn(100));
+  await wd.click('#permit_on_anef');
   await wd.click('#create-case');
   await wd.waitFor('#checklist li[data-doc]');
   await wd.waitFor('#deadlines tr[data-deadline=renewal_window_open]');

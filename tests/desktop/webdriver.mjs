@@ -50,6 +50,7 @@ export class WebDriver {
       }
       await sleep(150);
     }
+    this.onTimeout?.(css);
     throw new Error(`not found after ${timeoutMs} ms: ${css} (${last?.message ?? ''})`);
   }
 
@@ -60,6 +61,7 @@ export class WebDriver {
       if (await this.exec(script, args).catch(() => false)) return;
       await sleep(150);
     }
+    this.onTimeout?.(what);
     throw new Error(`timed out waiting for: ${what}`);
   }
 

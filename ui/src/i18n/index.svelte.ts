@@ -55,7 +55,7 @@ export function languageName(code: string): string {
   try {
     const names = new Intl.DisplayNames([i18n.lang], { type: 'language' });
     const n = names.of(code);
-    return n && n !== code ? `${n} (${code})` : code;
+    return n && n !== code ? `${n.charAt(0).toLocaleUpperCase(i18n.lang)}${n.slice(1)} (${code})` : code;
   } catch {
     return code;
   }
