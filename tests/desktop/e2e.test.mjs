@@ -112,7 +112,10 @@ test('a renewal case shows its checklist and deadlines; documents are marked in 
   const rows = await wd.exec(`return [...document.querySelectorAll('#deadlines tr[data-deadline]')].map(r => [...r.cells].map(c => c.innerText.trim()))`);
   assert.ok(rows.length > 0);
   for (const cells of rows) assert.ok(cells[2] && cells[3], `legal basis and counting: ${cells}`);
+  await wd.exec('window.scrollTo(0, 0)');
   shot('05-case-fr');
+  await wd.exec(`document.querySelector('#print-title').scrollIntoView()`);
+  shot('05b-case-print-fr');
   globalThis.docs = docs;
 });
 
@@ -176,7 +179,7 @@ test('switching to English changes every screen', async () => {
   await wd.waitUntil(`return document.body.innerText.includes('Renewal window open')`, [], 15000, 'English Today');
   shot('11-today-en');
   await wd.click('nav button:nth-child(2)');
-  await wd.type('#search', '');
+  await wd.setValue('#search', '');
   await wd.waitFor('#applicant-list');
   shot('12-applicants-en');
   await wd.click('nav button:nth-child(1)');
@@ -184,7 +187,14 @@ test('switching to English changes every screen', async () => {
   await wd.click('.item .open');
   await wd.waitFor('#checklist');
   assert.match(await wd.bodyText(), /Documents to gather/);
+  await wd.exec('window.scrollTo(0, 0)');
   shot('13-case-en');
+  // 200 % zoom: everything still reachable, nothing cut off sideways.
+  await wd.exec(`document.documentElement.style.zoom = '2'`);
+  const sideways = await wd.exec('return document.documentElement.scrollWidth > window.innerWidth + 1');
+  shot('15-case-en-zoom200');
+  await wd.exec(`document.documentElement.style.zoom = ''`);
+  assert.equal(sideways, false, 'no horizontal scrolling at 200 %');
 });
 
 test('the vault locks itself after the configured delay', async () => {

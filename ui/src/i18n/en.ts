@@ -48,6 +48,8 @@ export const en: Record<MessageKey, string> = {
   'today.more': '{shown} lines shown out of {total}, most urgent first.',
   'today.open': 'Open the case',
   'today.documents': '{missing} document(s) missing, {stale} too old',
+  'today.missing': '{missing} document(s) missing',
+  'today.stale': '{stale} document(s) too old',
   'today.manual': 'Deadline: {title}',
   'today.initialsNote': 'Only initials are shown here: others may see this screen.',
 

@@ -47,6 +47,8 @@ export const fr = {
   'today.more': '{shown} lignes affichées sur {total}, les plus urgentes d’abord.',
   'today.open': 'Ouvrir le dossier',
   'today.documents': '{missing} pièce(s) manquante(s), {stale} trop ancienne(s)',
+  'today.missing': '{missing} pièce(s) manquante(s)',
+  'today.stale': '{stale} pièce(s) trop ancienne(s)',
   'today.manual': 'Échéance : {title}',
   'today.initialsNote': 'Seules les initiales sont affichées ici : l’écran peut être vu par d’autres.',
 
