@@ -149,6 +149,16 @@ test('Ctrl+L locks; a wrong passphrase is refused; unlocking shows everything ag
   await wd.waitFor(`li[data-doc="${d1}"] button[data-status=verified][aria-pressed=true]`);
 });
 
+test('a letter is drafted from the case as editable text', async () => {
+  await wd.click('button.secondary[data-action=prepare-letter]');
+  await wd.waitFor('#letter-text');
+  const text = await wd.value('#letter-text');
+  assert.match(text, /Benali/, 'the draft names the applicant');
+  assert.match(text, /R431-2/, 'and its legal basis');
+  await wd.type('#letter-text', 'Texte revu par le bénévole.');
+  assert.equal(await wd.value('#letter-text'), 'Texte revu par le bénévole.');
+});
+
 test('a name that looks like HTML shows as text', async () => {
   await wd.click('nav button:nth-child(2)');
   await wd.click('#new-applicant');

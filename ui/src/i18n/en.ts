@@ -154,7 +154,7 @@ export const en: Record<MessageKey, string> = {
   'case.printList': 'Print the checklist',
   'case.printBlank': 'Blank checklist for this procedure',
   'case.letters': 'Letters',
-  'case.letterKind': 'Letter',
+  'case.letterKind': 'Kind of letter',
   'case.letterPrepare': 'Prepare the letter',
   'case.letterText': 'Text of the letter (editable)',
   'case.letterExport': 'Export as PDF',

@@ -153,7 +153,7 @@ export const fr = {
   'case.printList': 'Imprimer la liste',
   'case.printBlank': 'Liste vierge de cette démarche',
   'case.letters': 'Courriers',
-  'case.letterKind': 'Courrier',
+  'case.letterKind': 'Type de courrier',
   'case.letterPrepare': 'Préparer le courrier',
   'case.letterText': 'Texte du courrier (modifiable)',
   'case.letterExport': 'Exporter en PDF',
