@@ -1,0 +1,256 @@
+//! The Tauri commands: argument parsing and nothing else. Every command
+//! is `async` so that Tauri runs it off the main thread (the window stays
+//! responsive while the KDF or the agenda runs), and answers `AppError`.
+//! Argument names are snake_case on both sides (`rename_all`).
+
+use crate::app;
+use crate::dto::*;
+use crate::error::AppError;
+use crate::notify;
+use crate::print;
+use crate::state::AppState;
+use secrecy::SecretString;
+use serde::Deserialize;
+use sesame_core::print::Rendered;
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_notification::NotificationExt;
+use tauri_plugin_opener::OpenerExt;
+
+/// A passphrase from the page. It is moved straight into a `SecretString`
+/// (zeroized when dropped) and never logged or serialized back. (The IPC
+/// layer's own JSON buffer is outside our reach; it is freed right away.)
+pub struct Secret(SecretString);
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Secret(SecretString::from(String::deserialize(d)?)))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+type R<T> = Result<T, AppError>;
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn app_status(state: State<'_, AppState>) -> R<AppStatus> {
+    Ok(app::status(&state))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn passphrase_strength(passphrase: Secret) -> R<u8> {
+    Ok(app::strength(&passphrase.0))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn vault_create(
+    state: State<'_, AppState>,
+    passphrase: Secret,
+    confirm: Secret,
+    recovery: Option<String>,
+) -> R<()> {
+    app::create_vault(&state, &passphrase.0, &confirm.0, recovery.as_deref())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn vault_unlock(state: State<'_, AppState>, passphrase: Secret) -> R<()> {
+    app::unlock(&state, &passphrase.0)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn vault_lock(state: State<'_, AppState>) -> R<()> {
+    state.lock();
+    Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn vault_change_passphrase(state: State<'_, AppState>, old: Secret, new: Secret, confirm: Secret) -> R<()> {
+    app::change_passphrase(&state, &old.0, &new.0, &confirm.0)
+}
+
+/// The page reports keyboard and mouse activity (throttled), so the
+/// shell's own idle lock agrees with the page's.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn activity(state: State<'_, AppState>) -> R<bool> {
+    if state.lock_if_idle() {
+        return Ok(false);
+    }
+    state.touch();
+    Ok(state.is_unlocked())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn settings_get(state: State<'_, AppState>) -> R<SettingsDto> {
+    app::settings(&state)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn settings_save(state: State<'_, AppState>, settings: SettingsDto) -> R<()> {
+    app::save_settings(&state, &settings)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn catalog_procedures(state: State<'_, AppState>, lang: String) -> R<Vec<Procedure>> {
+    Ok(app::procedures(&state, &lang))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn catalog_languages(state: State<'_, AppState>) -> R<Vec<String>> {
+    Ok(app::print_languages(&state))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn applicants_search(state: State<'_, AppState>, query: String) -> R<ApplicantList> {
+    app::search_applicants(&state, &query)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn applicant_get(state: State<'_, AppState>, id: String) -> R<ApplicantView> {
+    app::applicant(&state, &id)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn applicant_save(state: State<'_, AppState>, id: Option<String>, fields: FormFields) -> R<Created> {
+    app::save_applicant(&state, id.as_deref(), &fields)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn case_save(state: State<'_, AppState>, id: Option<String>, applicant_id: String, form: CaseForm) -> R<Created> {
+    app::save_case(&state, id.as_deref(), &applicant_id, &form)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn case_get(state: State<'_, AppState>, id: String, lang: String) -> R<CaseView> {
+    app::case_view(&state, &id, &lang)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn document_set(
+    state: State<'_, AppState>,
+    case_id: String,
+    doc_type: String,
+    status: String,
+    issued_on: String,
+) -> R<()> {
+    app::set_document(&state, &case_id, &doc_type, &status, &issued_on)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn journal_add(state: State<'_, AppState>, case_id: String, text: String) -> R<Created> {
+    app::add_journal(&state, &case_id, &text)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn incident_add(state: State<'_, AppState>, case_id: String, fields: FormFields) -> R<Created> {
+    app::add_incident(&state, &case_id, &fields)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn deadline_add(state: State<'_, AppState>, case_id: String, due: String, title: String) -> R<Created> {
+    app::add_deadline(&state, &case_id, &due, &title)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn deadline_done(state: State<'_, AppState>, id: String, done: bool) -> R<()> {
+    app::set_deadline_done(&state, &id, done)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn today(state: State<'_, AppState>) -> R<Today> {
+    app::today(&state)
+}
+
+/// Shows today's reminder, if any; returns how many deadlines it lists.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn notify_check(app: AppHandle, state: State<'_, AppState>) -> R<usize> {
+    let Some(r) = notify::due_reminders(&state)? else { return Ok(0) };
+    // A desktop without a notification service must not break the app:
+    // the deadlines are on Today anyway.
+    let _ = app.notification().builder().title(&r.title).body(&r.body).show();
+    Ok(r.count)
+}
+
+/// Asks where to save, writes there (atomically), remembers the path so
+/// that "open to print" may open it. `None`: the volunteer cancelled.
+fn save(app: &AppHandle, state: &AppState, (pdf, name): (Rendered, String)) -> R<Option<SavedFile>> {
+    let chosen = app.dialog().file().set_file_name(&name).add_filter("PDF", &["pdf"]).blocking_save_file();
+    let Some(chosen) = chosen else { return Ok(None) };
+    let path = chosen.into_path().map_err(|_| {
+        AppError::new(
+            "save_path",
+            "Cet emplacement ne peut pas être utilisé : choisissez un dossier de l'ordinateur.",
+            "This location cannot be used: choose a folder on this computer.",
+        )
+    })?;
+    sesame_core::print::write_file(&path, &pdf.bytes)?;
+    state.remember_saved(path.clone());
+    Ok(Some(SavedFile {
+        file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        path: path.to_string_lossy().into_owned(),
+        missing_glyphs: pdf.missing_glyphs.iter().map(char::to_string).collect(),
+        deadlines_unavailable: pdf.deadlines_unavailable,
+    }))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn print_case_checklist(app: AppHandle, state: State<'_, AppState>, case_id: String, lang: String) -> R<Option<SavedFile>> {
+    let rendered = print::case_checklist(&state, &case_id, &lang)?;
+    save(&app, &state, rendered)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn print_blank_checklist(app: AppHandle, state: State<'_, AppState>, procedure: String, lang: String) -> R<Option<SavedFile>> {
+    let rendered = print::blank_checklist(&state, &procedure, &lang)?;
+    save(&app, &state, rendered)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn letter_draft(state: State<'_, AppState>, case_id: String, kind: String) -> R<LetterDraftDto> {
+    print::draft_letter(&state, &case_id, &kind)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn letter_export(app: AppHandle, state: State<'_, AppState>, case_id: String, kind: String, text: String) -> R<Option<SavedFile>> {
+    let rendered = print::letter(&state, &case_id, &kind, &text)?;
+    save(&app, &state, rendered)
+}
+
+/// Opens a file saved in this session with the system's viewer, to print.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_saved(app: AppHandle, state: State<'_, AppState>, path: String) -> R<()> {
+    let path = std::path::PathBuf::from(path);
+    if !state.was_saved(&path) {
+        return Err(AppError::new(
+            "not_saved_here",
+            "Seul un fichier enregistré depuis Sésame pendant cette session peut être ouvert ici.",
+            "Only a file saved from Sésame during this session can be opened here.",
+        ));
+    }
+    app.opener().open_path(path.to_string_lossy(), None::<&str>).map_err(|_| {
+        AppError::new(
+            "open_failed",
+            "Aucune application ne sait ouvrir ce PDF : ouvrez-le depuis le dossier où vous l'avez enregistré.",
+            "No application can open this PDF: open it from the folder where you saved it.",
+        )
+    })
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_status(state: State<'_, AppState>) -> R<SyncIndicator> {
+    app::sync_indicator(&state)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_now(app: AppHandle) -> R<SyncIndicator> {
+    let handle = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = handle.state::<AppState>();
+        app::sync_round(&state)
+    })
+    .await
+    .map_err(|_| AppError::new("sync", "La synchronisation s'est interrompue : réessayez.", "Sync stopped: try again."))?
+}

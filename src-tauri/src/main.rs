@@ -1,0 +1,133 @@
+//! Sésame's desktop app: a thin Tauri 2 shell over `sesame-core`.
+//!
+//! - [`commands`]: the IPC commands (arguments in, `AppError` out).
+//! - [`app`]: what each command does, as plain functions the tests call.
+//! - [`dto`]: the shapes the page receives; core types never cross IPC.
+//! - [`error`]: errors as `{code, fr, en, fields}`.
+//! - [`state`]: at most one unlocked vault; lock = drop it.
+//! - [`notify`], [`print`]: reminders and printouts.
+//!
+//! **Invariants.** The page never receives a core type, a stack trace or a
+//! path it did not choose. Nothing here logs applicant data (this binary
+//! logs nothing at all). No plugin is callable from the page: the save
+//! dialog, the opener and notifications are driven from Rust, so the
+//! window's capability grants Sésame's own commands only.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod app;
+mod bench;
+mod commands;
+mod dto;
+mod error;
+mod notify;
+mod print;
+mod state;
+
+use sesame_core::catalog::Catalog;
+use sesame_core::clock::SystemClock;
+use state::AppState;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::Manager;
+
+/// The vault folder: `SESAME_VAULT_DIR`, then the command line's
+/// `SESAME_VAULT`, then the same default folder as `sesame`.
+fn vault_dir() -> Option<PathBuf> {
+    for var in ["SESAME_VAULT_DIR", "SESAME_VAULT"] {
+        if let Some(d) = std::env::var_os(var).filter(|d| !d.is_empty()) {
+            return Some(PathBuf::from(d));
+        }
+    }
+    directories::ProjectDirs::from("fr", "Sesame", "Sesame").map(|d| d.data_dir().join("vault"))
+}
+
+/// `SESAME_KDF_LOG_N` lowers the scrypt cost of new passphrase wraps: for
+/// tests only (a low value makes a stolen vault easier to crack).
+fn kdf_log_n() -> Option<u8> {
+    std::env::var("SESAME_KDF_LOG_N").ok().and_then(|s| s.parse().ok()).filter(|n| (10..=20).contains(n))
+}
+
+fn fail(fr: &str, en: &str) -> ! {
+    eprintln!("{fr}\n{en}");
+    std::process::exit(1);
+}
+
+fn main() {
+    bench::started();
+    let Some(dir) = vault_dir() else {
+        fail(
+            "Sésame ne trouve pas de dossier de données : lancez-le avec SESAME_VAULT_DIR=/chemin/du/coffre.",
+            "Sésame finds no data folder: start it with SESAME_VAULT_DIR=/path/to/vault.",
+        )
+    };
+    let catalog = match Catalog::shipped() {
+        Ok(c) => Arc::new(c),
+        Err(_) => fail(
+            "Le catalogue intégré à Sésame est illisible : réinstallez Sésame.",
+            "Sésame's built-in catalog cannot be read: reinstall Sésame.",
+        ),
+    };
+    let state = AppState::new(dir, catalog, Arc::new(SystemClock), kdf_log_n());
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
+        .manage(state)
+        .setup(|app| {
+            // The shell's own idle lock: holds even if the page froze.
+            let handle = app.handle().clone();
+            std::thread::spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_secs(5));
+                    handle.state::<AppState>().lock_if_idle();
+                }
+            });
+            bench::setup(app.handle());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::passphrase_strength,
+            commands::vault_create,
+            commands::vault_unlock,
+            commands::vault_lock,
+            commands::vault_change_passphrase,
+            commands::activity,
+            commands::settings_get,
+            commands::settings_save,
+            commands::catalog_procedures,
+            commands::catalog_languages,
+            commands::applicants_search,
+            commands::applicant_get,
+            commands::applicant_save,
+            commands::case_save,
+            commands::case_get,
+            commands::document_set,
+            commands::journal_add,
+            commands::incident_add,
+            commands::deadline_add,
+            commands::deadline_done,
+            commands::today,
+            commands::notify_check,
+            commands::print_case_checklist,
+            commands::print_blank_checklist,
+            commands::letter_draft,
+            commands::letter_export,
+            commands::open_saved,
+            commands::sync_status,
+            commands::sync_now,
+            bench::bench_mark,
+        ])
+        .run(tauri::generate_context!());
+    if result.is_err() {
+        fail(
+            "La fenêtre de Sésame n'a pas pu s'ouvrir : vérifiez que WebKitGTK 4.1 est installé (scripts/run l'installe), puis relancez.",
+            "Sésame's window could not open: check that WebKitGTK 4.1 is installed (scripts/run installs it), then start again.",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;
