@@ -28,7 +28,11 @@ if ! command -v node >/dev/null 2>&1 || ! node -e 'const [a,b]=process.versions.
 fi
 
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-  (cd ui && npm ci --no-audit --no-fund)
+  # `npm install`, not `npm ci`: Vite 8 lists an optional Windows-only
+  # package that the registry does not serve, which `npm ci` refuses as "missing from
+  # the lock file". With the lock file present, `npm install` installs the
+  # locked versions.
+  (cd ui && npm install --no-audit --no-fund)
 fi
 (cd ui && npm run build --silent)
 cargo build --release --locked -p sesame-desktop --features tauri/custom-protocol

@@ -24,7 +24,6 @@ mod notify;
 mod print;
 mod state;
 
-use sesame_core::catalog::Catalog;
 use sesame_core::clock::SystemClock;
 use state::AppState;
 use std::path::PathBuf;
@@ -62,11 +61,15 @@ fn main() {
             "Sésame finds no data folder: start it with SESAME_VAULT_DIR=/path/to/vault.",
         )
     };
-    let catalog = match Catalog::shipped() {
+    // The newest verified catalog: the team's signed one if it was adopted
+    // at a sync, else the association's folder (SESAME_CATALOG), else the
+    // one shipped with Sésame.
+    let association = std::env::var_os("SESAME_CATALOG").map(PathBuf::from);
+    let catalog = match sesame_core::sync::catalog::load_for_vault(&dir, association.as_deref()) {
         Ok(c) => Arc::new(c),
         Err(_) => fail(
-            "Le catalogue intégré à Sésame est illisible : réinstallez Sésame.",
-            "Sésame's built-in catalog cannot be read: reinstall Sésame.",
+            "Le catalogue de Sésame est illisible : vérifiez le dossier indiqué par SESAME_CATALOG, ou réinstallez Sésame.",
+            "Sésame's catalog cannot be read: check the folder given in SESAME_CATALOG, or reinstall Sésame.",
         ),
     };
     let state = AppState::new(dir, catalog, Arc::new(SystemClock), kdf_log_n());

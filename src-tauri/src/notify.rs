@@ -1,5 +1,5 @@
 //! Reminders of deadlines due within the configured number of days, at
-//! most once a day per deadline (`Vault::mark_reminded`), with initials
+//! most once a day per deadline (`Vault::mark_reminded_all`), with initials
 //! only: a notification pops up on a screen others can see.
 
 use crate::error::AppError;
@@ -51,7 +51,7 @@ pub fn due_reminders(state: &AppState) -> Result<Option<Reminder>, AppError> {
         }
         let en = settings.language == "en";
         let horizon = today + chrono::Days::new(u64::from(settings.notify_days));
-        let mut lines = Vec::new();
+        let mut due = Vec::new();
         for item in followup::agenda(v, &catalog, today, settings.notify_days)? {
             if item.due > horizon {
                 continue;
@@ -68,11 +68,13 @@ pub fn due_reminders(state: &AppState) -> Result<Option<Reminder>, AppError> {
                 ),
                 _ => continue,
             };
-            if v.mark_reminded(&key, &today.to_string())? {
-                let date = item.due.format("%d/%m/%Y");
-                lines.push(format!("{} — {label} : {date}", item.initials));
-            }
+            let date = item.due.format("%d/%m/%Y");
+            due.push((key, format!("{} — {label} : {date}", item.initials)));
         }
+        // One transaction for all the marks: one disk flush, not one per deadline.
+        let keys: Vec<String> = due.iter().map(|(k, _)| k.clone()).collect();
+        let fresh = v.mark_reminded_all(&keys, today)?;
+        let lines: Vec<String> = due.into_iter().zip(fresh).filter(|(_, new)| *new).map(|((_, line), _)| line).collect();
         if lines.is_empty() {
             return Ok(None);
         }

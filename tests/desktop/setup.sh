@@ -29,5 +29,9 @@ if [ "$node_ok" != yes ]; then
   exit 1
 fi
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-  (cd ui && npm ci --no-audit --no-fund)
+  # `npm install`, not `npm ci`: Vite 8 lists an optional Windows-only
+  # package that the registry does not serve, which `npm ci` refuses as "missing from
+  # the lock file". With the lock file present, `npm install` installs the
+  # locked versions.
+  (cd ui && npm install --no-audit --no-fund)
 fi
