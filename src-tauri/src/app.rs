@@ -9,7 +9,8 @@ use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use sesame_core::domain::{Applicant, Case, DocStatus, Entity, Id, validate_date};
 use sesame_core::followup::{self, AgendaWhat, Urgency};
-use sesame_core::rules::Deadline;
+use chrono::NaiveDate;
+use sesame_core::rules::{Deadline, DeadlineId, Kind};
 use sesame_core::vault::{Settings, Vault, passphrase_strength};
 use std::str::FromStr;
 
@@ -155,7 +156,7 @@ pub fn save_settings(state: &AppState, dto: &SettingsDto) -> Result<(), AppError
         association_name: dto.association_name.clone(),
         association_contact: dto.association_contact.clone(),
     };
-    state.with_vault(|v| Ok(v.set_settings(&s)?))?;
+    state.with_vault_agenda_unchanged(|v| Ok(v.set_settings(&s)?))?;
     state.set_auto_lock_minutes(auto_lock_minutes);
     Ok(())
 }
@@ -623,44 +624,78 @@ pub fn set_deadline_done(state: &AppState, id: &str, done: bool) -> Result<(), A
 
 // ---- today -------------------------------------------------------------
 
+/// What the shell keeps of an agenda (see [`AppState::digest`]).
+#[derive(Debug)]
+pub struct Digest {
+    pub today: Today,
+    /// Deadlines within Today's horizon (computed ones of kind "deadline",
+    /// and those entered by hand), for the reminders to narrow.
+    pub due: Vec<DueDeadline>,
+}
+
+/// A deadline a reminder may name: initials, what, when, never a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDeadline {
+    /// Stable across days: a deadline is reminded once a day at most.
+    pub key: String,
+    pub initials: String,
+    /// `None`: entered by hand (its title may carry a name: not shown).
+    pub rule: Option<DeadlineId>,
+    pub due: NaiveDate,
+}
+
+pub fn digest(state: &AppState, today: NaiveDate, agenda: Vec<followup::AgendaItem>) -> Digest {
+    let mut names = std::collections::BTreeMap::new();
+    let items = agenda
+        .iter()
+        .take(TODAY_MAX_LINES)
+        .map(|i| {
+            let procedure_name =
+                names.entry(i.procedure.clone()).or_insert_with(|| procedure_name(state, &i.procedure)).clone();
+            let (what, deadline, title, missing, stale) = match &i.what {
+                AgendaWhat::Rule { deadline } => ("rule", Some(deadline_dto(deadline)), None, 0, 0),
+                AgendaWhat::Manual { title, .. } => ("manual", None, Some(title.clone()), 0, 0),
+                AgendaWhat::Documents { missing, stale } => ("documents", None, None, *missing, *stale),
+            };
+            AgendaLine {
+                urgency: match i.urgency {
+                    Urgency::Now => "now".into(),
+                    Urgency::Soon => "soon".into(),
+                },
+                due: i.due.to_string(),
+                case_id: i.case_id.to_string(),
+                applicant_id: i.applicant_id.to_string(),
+                initials: i.initials.clone(),
+                procedure_name,
+                what: what.into(),
+                deadline,
+                title,
+                missing,
+                stale,
+            }
+        })
+        .collect();
+    let due = agenda
+        .iter()
+        .filter_map(|i| match &i.what {
+            AgendaWhat::Rule { deadline } if deadline.kind == Kind::Deadline => Some(DueDeadline {
+                key: format!("{}:{}:{}", i.case_id, tag(&deadline.id), deadline.due.to_text()),
+                initials: i.initials.clone(),
+                rule: Some(deadline.id),
+                due: i.due,
+            }),
+            AgendaWhat::Manual { id, .. } => {
+                Some(DueDeadline { key: format!("{id}:{}", i.due), initials: i.initials.clone(), rule: None, due: i.due })
+            }
+            _ => None,
+        })
+        .collect();
+    let today = Today { today: today.to_string(), horizon_days: TODAY_HORIZON_DAYS, items, total: agenda.len() };
+    Digest { today, due }
+}
+
 pub fn today(state: &AppState) -> Result<Today, AppError> {
-    let today = state.clock.today();
-    let catalog = state.catalog.clone();
-    state.with_vault(|v| {
-        let agenda = followup::agenda(v, &catalog, today, TODAY_HORIZON_DAYS)?;
-        let total = agenda.len();
-        let mut names = std::collections::BTreeMap::new();
-        let items = agenda
-            .into_iter()
-            .take(TODAY_MAX_LINES)
-            .map(|i| {
-                let procedure_name =
-                    names.entry(i.procedure.clone()).or_insert_with(|| procedure_name(state, &i.procedure)).clone();
-                let (what, deadline, title, missing, stale) = match &i.what {
-                    AgendaWhat::Rule { deadline } => ("rule", Some(deadline_dto(deadline)), None, 0, 0),
-                    AgendaWhat::Manual { title, .. } => ("manual", None, Some(title.clone()), 0, 0),
-                    AgendaWhat::Documents { missing, stale } => ("documents", None, None, *missing, *stale),
-                };
-                AgendaLine {
-                    urgency: match i.urgency {
-                        Urgency::Now => "now".into(),
-                        Urgency::Soon => "soon".into(),
-                    },
-                    due: i.due.to_string(),
-                    case_id: i.case_id.to_string(),
-                    applicant_id: i.applicant_id.to_string(),
-                    initials: i.initials,
-                    procedure_name,
-                    what: what.into(),
-                    deadline,
-                    title,
-                    missing,
-                    stale,
-                }
-            })
-            .collect();
-        Ok(Today { today: today.to_string(), horizon_days: TODAY_HORIZON_DAYS, items, total })
-    })
+    Ok(state.digest()?.today.clone())
 }
 
 // ---- sync --------------------------------------------------------------

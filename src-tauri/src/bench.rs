@@ -26,6 +26,14 @@ fn mode() -> Option<String> {
     std::env::var("SESAME_BENCH").ok().filter(|m| !m.is_empty())
 }
 
+/// Prints when something happened since start (bench mode only): how the
+/// time to Today is spent.
+pub fn event(what: &str) {
+    if mode().is_some() {
+        println!("bench event: {what} at_ms={:.0}", elapsed_ms());
+    }
+}
+
 fn elapsed_ms() -> f64 {
     START.get().map_or(0.0, |s| s.elapsed().as_secs_f64() * 1000.0)
 }
@@ -43,6 +51,7 @@ pub fn setup(app: &AppHandle) {
         eprintln!("bench: unlock failed");
         std::process::exit(2);
     }
+    crate::commands::prepare_today(app);
 }
 
 fn status_field(pid: &str, field: &str) -> Option<u64> {

@@ -38,7 +38,10 @@ type R<T> = Result<T, AppError>;
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn app_status(state: State<'_, AppState>) -> R<AppStatus> {
-    Ok(app::status(&state))
+    crate::bench::event("status asked");
+    let status = app::status(&state);
+    crate::bench::event("status answered");
+    Ok(status)
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -57,8 +60,23 @@ pub async fn vault_create(
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn vault_unlock(state: State<'_, AppState>, passphrase: Secret) -> R<()> {
-    app::unlock(&state, &passphrase.0)
+pub async fn vault_unlock(app: AppHandle, state: State<'_, AppState>, passphrase: Secret) -> R<()> {
+    app::unlock(&state, &passphrase.0)?;
+    prepare_today(&app);
+    Ok(())
+}
+
+/// Computes Today's agenda on its own thread right after unlocking: the
+/// page asks for it as soon as it has drawn its frame, and finds it ready
+/// (or waits for the rest) instead of starting from nothing.
+pub fn prepare_today(app: &AppHandle) {
+    let handle = app.clone();
+    std::thread::spawn(move || {
+        // An error shows on Today when the page asks: nothing to do here.
+        crate::bench::event("agenda started");
+        let _ = handle.state::<AppState>().digest();
+        crate::bench::event("agenda ready");
+    });
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -125,7 +143,11 @@ pub async fn case_save(state: State<'_, AppState>, id: Option<String>, applicant
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn case_get(state: State<'_, AppState>, id: String, lang: String) -> R<CaseView> {
-    app::case_view(&state, &id, &lang)
+    let view = app::case_view(&state, &id, &lang);
+    // A volunteer opens file after file during a session: what each one
+    // needed is freed, and given back rather than kept by the allocator.
+    crate::memory::trim();
+    view
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -161,7 +183,10 @@ pub async fn deadline_done(state: State<'_, AppState>, id: String, done: bool) -
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn today(state: State<'_, AppState>) -> R<Today> {
-    app::today(&state)
+    crate::bench::event("today asked");
+    let today = app::today(&state);
+    crate::bench::event("today answered");
+    today
 }
 
 /// Shows today's reminder, if any; returns how many deadlines it lists.

@@ -101,7 +101,7 @@ pub struct ChecklistLine {
     pub max_age_months: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DeadlineDto {
     /// Stable id the page translates (`renewal_window_open`, `oqtf_appeal`…).
     pub id: String,
@@ -162,7 +162,7 @@ pub struct CaseView {
     pub incidents: Vec<IncidentLine>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AgendaLine {
     /// `now` or `soon`.
     pub urgency: String,
@@ -180,7 +180,7 @@ pub struct AgendaLine {
     pub stale: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Today {
     pub today: String,
     pub horizon_days: u32,

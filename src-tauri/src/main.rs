@@ -20,6 +20,7 @@ mod bench;
 mod commands;
 mod dto;
 mod error;
+mod memory;
 mod notify;
 mod print;
 mod state;
@@ -72,6 +73,7 @@ fn main() {
             "Sésame's catalog cannot be read: check the folder given in SESAME_CATALOG, or reinstall Sésame.",
         ),
     };
+    bench::event("catalog loaded");
     let state = AppState::new(dir, catalog, Arc::new(SystemClock), kdf_log_n());
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
@@ -87,8 +89,15 @@ fn main() {
                     handle.state::<AppState>().lock_if_idle();
                 }
             });
+            bench::event("setup");
             bench::setup(app.handle());
             Ok(())
+        })
+        .on_page_load(|_, payload| {
+            bench::event(match payload.event() {
+                tauri::webview::PageLoadEvent::Started => "page load started",
+                tauri::webview::PageLoadEvent::Finished => "page load finished",
+            })
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_status,

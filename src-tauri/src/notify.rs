@@ -4,8 +4,9 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
-use sesame_core::followup::{self, AgendaWhat};
-use sesame_core::rules::{DeadlineId, Kind};
+use crate::app::DueDeadline;
+use sesame_core::followup;
+use sesame_core::rules::DeadlineId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reminder {
@@ -43,34 +44,32 @@ pub fn deadline_label(id: DeadlineId, en: bool) -> &'static str {
 /// before tomorrow. Empty when notifications are off (0 days).
 pub fn due_reminders(state: &AppState) -> Result<Option<Reminder>, AppError> {
     let today = state.clock.today();
-    let catalog = state.catalog.clone();
-    state.with_vault(|v| {
-        let settings = v.settings()?;
-        if settings.notify_days == 0 {
-            return Ok(None);
-        }
-        let en = settings.language == "en";
-        let horizon = today + chrono::Days::new(u64::from(settings.notify_days));
-        let mut due = Vec::new();
-        for item in followup::agenda(v, &catalog, today, settings.notify_days)? {
-            if item.due > horizon {
-                continue;
-            }
-            let (key, label) = match &item.what {
-                AgendaWhat::Rule { deadline } if deadline.kind == Kind::Deadline => (
-                    format!("{}:{}:{}", item.case_id, crate::app::tag(&deadline.id), deadline.due.to_text()),
-                    deadline_label(deadline.id, en).to_owned(),
-                ),
-                // A deadline entered by hand: its title may carry a name, so it is not shown.
-                AgendaWhat::Manual { id, .. } => (
-                    format!("{id}:{}", item.due),
-                    if en { "deadline entered by hand".to_owned() } else { "échéance saisie à la main".to_owned() },
-                ),
-                _ => continue,
-            };
-            let date = item.due.format("%d/%m/%Y");
-            due.push((key, format!("{} — {label} : {date}", item.initials)));
-        }
+    let settings = state.with_vault(|v| Ok(v.settings()?))?;
+    if settings.notify_days == 0 {
+        return Ok(None);
+    }
+    let en = settings.language == "en";
+    let days = chrono::Days::new(u64::from(settings.notify_days));
+    let (horizon, past_limit) = (today + days, today - days);
+    let line = |d: &DueDeadline| {
+        let label = match d.rule {
+            Some(id) => deadline_label(id, en),
+            None if en => "deadline entered by hand",
+            None => "échéance saisie à la main",
+        };
+        (d.key.clone(), format!("{} — {label} : {}", d.initials, d.due.format("%d/%m/%Y")))
+    };
+    // A computed deadline past for longer than the horizon is history (as
+    // on Today); one entered by hand stays until it is marked done.
+    let keep = |d: &&DueDeadline| d.due <= horizon && (d.rule.is_none() || d.due >= past_limit);
+    let due: Vec<(String, String)> = if settings.notify_days <= crate::app::TODAY_HORIZON_DAYS {
+        // Today's digest looks as far ahead and as far back: no new agenda.
+        state.digest()?.due.iter().filter(keep).map(line).collect()
+    } else {
+        let agenda = state.with_vault(|v| Ok(followup::agenda(v, &state.catalog, today, settings.notify_days)?))?;
+        crate::app::digest(state, today, agenda).due.iter().filter(keep).map(line).collect()
+    };
+    state.with_vault_agenda_unchanged(|v| {
         // One transaction for all the marks: one disk flush, not one per deadline.
         let keys: Vec<String> = due.iter().map(|(k, _)| k.clone()).collect();
         let fresh = v.mark_reminded_all(&keys, today)?;

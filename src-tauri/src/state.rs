@@ -6,10 +6,13 @@
 //! so after a lock the shell holds no applicant data (the page clears its
 //! own stores at the same moment).
 
+use crate::app::Digest;
 use crate::error::AppError;
 use sesame_core::catalog::Catalog;
+use chrono::NaiveDate;
 use sesame_core::clock::Clock;
-use sesame_core::vault::{Options, Vault};
+use sesame_core::followup;
+use sesame_core::vault::{Generation, Options, Vault};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,6 +32,15 @@ pub struct AppState {
     auto_lock_secs: AtomicU32,
     /// Files saved during this session: the only ones "open to print" may open.
     saved: Mutex<Vec<PathBuf>>,
+    /// What Today and the reminders show, kept while the day and the
+    /// vault's generation stay the same; dropped at lock (it holds initials).
+    digest: Mutex<Option<CachedDigest>>,
+}
+
+#[derive(Debug)]
+struct CachedDigest {
+    key: (NaiveDate, Generation),
+    digest: Arc<Digest>,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,6 +60,7 @@ impl AppState {
             last_activity: Mutex::new(Instant::now()),
             auto_lock_secs: AtomicU32::new(10 * 60),
             saved: Mutex::new(Vec::new()),
+            digest: Mutex::new(None),
         }
     }
 
@@ -86,6 +99,48 @@ impl AppState {
             v.lock();
         }
         guard(&self.saved).clear();
+        *guard(&self.digest) = None;
+    }
+
+    /// Today's screen and the deadlines the reminders may name, from one
+    /// [`followup::agenda`], computed once per day and vault generation:
+    /// the shell computes it right after unlocking, while the page loads.
+    /// Only this digest is kept (the first lines of Today, and the due
+    /// deadlines in a few words each), not the whole agenda: on a large
+    /// vault that is tens of thousands of lines the shell need not hold.
+    pub fn digest(&self) -> Result<Arc<Digest>, AppError> {
+        let today = self.clock.today();
+        self.with_vault(|v| {
+            let key = (today, v.generation()?);
+            let mut cached = guard(&self.digest);
+            if let Some(c) = cached.as_ref().filter(|c| c.key == key) {
+                return Ok(c.digest.clone());
+            }
+            let agenda = followup::agenda(v, &self.catalog, today, crate::app::TODAY_HORIZON_DAYS)?;
+            let digest = Arc::new(crate::app::digest(self, today, agenda));
+            // The agenda's many small allocations are freed now: give the
+            // pages back to the system rather than keep them in the heap.
+            crate::memory::trim();
+            *cached = Some(CachedDigest { key, digest: digest.clone() });
+            Ok(digest)
+        })
+    }
+
+    /// Runs `f` on the vault, for a write that cannot change the agenda
+    /// (settings, reminder marks): the digest computed before stays valid.
+    pub fn with_vault_agenda_unchanged<T>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.with_vault(|v| {
+            let before = v.generation()?;
+            let out = f(v)?;
+            let after = v.generation()?;
+            if let Some(c) = guard(&self.digest).as_mut().filter(|c| c.key.1 == before) {
+                c.key.1 = after;
+            }
+            Ok(out)
+        })
     }
 
     pub fn touch(&self) {

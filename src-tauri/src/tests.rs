@@ -274,3 +274,32 @@ fn today_is_empty_and_calm_for_a_new_vault() {
     assert_eq!((t.items.len(), t.total), (0, 0));
     assert_eq!(t.today, state.clock.today().to_string());
 }
+
+#[test]
+fn today_is_computed_once_per_vault_change_and_forgotten_at_lock() {
+    let (state, _tmp) = unlocked();
+    let (_, case_id) = renewal_case(&state, 100);
+    let first = state.digest().expect("digest");
+    assert!(Arc::ptr_eq(&first, &state.digest().expect("again")), "nothing changed: the same digest");
+
+    // A write shows at once: a deadline entered by hand is on Today.
+    app::add_deadline(&state, &case_id, &days_from_today(&state, 2), "Rendez-vous préfecture").expect("deadline");
+    let after_write = state.digest().expect("digest");
+    assert!(!Arc::ptr_eq(&first, &after_write), "a write must recompute Today");
+    assert!(app::today(&state).expect("today").items.iter().any(|i| i.what == "manual"));
+
+    // Reminder marks and settings do not change what Today shows: no new agenda.
+    assert!(notify::due_reminders(&state).expect("reminders").is_some());
+    let mut s = app::settings(&state).expect("settings");
+    s.association_name = "Permanence du mardi".into();
+    app::save_settings(&state, &s).expect("save settings");
+    assert!(Arc::ptr_eq(&after_write, &state.digest().expect("digest")), "marks and settings keep the digest");
+
+    // Locking forgets it (it holds initials); unlocking computes it again.
+    state.lock();
+    assert!(state.digest().is_err(), "locked: nothing to read");
+    app::unlock(&state, &secret(PASS)).expect("unlock");
+    let unlocked_again = state.digest().expect("digest");
+    assert!(!Arc::ptr_eq(&after_write, &unlocked_again));
+    assert_eq!(unlocked_again.today.total, after_write.today.total);
+}

@@ -80,7 +80,8 @@ test('a person is refused field by field, keeping what was typed, then saved', a
   assert.equal(await wd.value('#given_name'), 'Amina', 'what was typed stays');
   shot('04-applicant-errors-fr');
   await wd.type('#family_name', 'Benali');
-  await wd.setValue('#birth_date', '1990-04-02');
+  // Dates are typed day first whatever the system's locale (Xvfb runs in C).
+  await wd.setValue('#birth_date', '02/04/1990');
   await wd.type('#email', 'amina@example.org');
   await wd.type('#languages', 'ar, fr');
   await wd.setValue('#consent_date', isoIn(-1));
@@ -89,6 +90,7 @@ test('a person is refused field by field, keeping what was typed, then saved', a
   await wd.click('#save-applicant');
   await wd.waitFor('#applicant-saved');
   assert.match(await wd.text('h1'), /Amina Benali/);
+  assert.equal(await wd.value('#birth_date'), '02/04/1990', 'the 2nd of April, not the 4th of February');
 });
 
 test('a renewal case shows its checklist and deadlines; documents are marked in one click', async () => {

@@ -323,3 +323,24 @@ proptest! {
         prop_assert!(v.replay_matches().unwrap());
     }
 }
+
+#[test]
+fn the_generation_moves_with_every_write_and_only_then() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    let mut v = new_vault(&dir);
+    let g0 = v.generation().unwrap();
+    let _ = v.cases(None).unwrap();
+    let _ = v.search("a", 10).unwrap();
+    assert_eq!(v.generation().unwrap(), g0, "reading must not change the generation");
+    let id = add(&mut v, "Quatrebarbes", "Zéphyrine");
+    let g1 = v.generation().unwrap();
+    assert_ne!(g1, g0);
+    v.update(Entity::Applicant, id, &[("birth_date", "1990-02-28")]).unwrap();
+    assert_ne!(v.generation().unwrap(), g1);
+    // A write through another connection to the same file is seen too.
+    let g2 = v.generation().unwrap();
+    let mut other = Vault::unlock(&dir, &pass(PASS), opts()).unwrap();
+    add(&mut other, "Ngoma", "Aïcha");
+    assert_ne!(v.generation().unwrap(), g2, "another connection's write must change the generation");
+}

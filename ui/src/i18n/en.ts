@@ -254,10 +254,15 @@ export const en: Record<MessageKey, string> = {
   'common.unknownError':
     'Something unexpected happened: nothing already saved was lost. Try again; if it happens again, restart Sésame.',
 
+  'date.help': 'Day/month/year, for example 31/03/2026.',
+  'date.helpWithTime': 'Day/month/year, then the time (24-hour), for example 31/03/2026 and 14:30.',
+  'date.placeholder': 'DD/MM/YYYY',
+  'date.time': 'Time',
+  'date.timePlaceholder': 'HH:MM',
   'fieldError.empty': 'This field is required: fill it in.',
-  'fieldError.bad_date': 'Invalid date: use the calendar or the form YYYY-MM-DD.',
+  'fieldError.bad_date': 'Invalid date: type the day, month and year, for example 31/03/2026.',
   'fieldError.future_date': 'This date is in the future: check the year.',
-  'fieldError.bad_date_time': 'Invalid date and time: use the picker.',
+  'fieldError.bad_date_time': 'Invalid date or time: type for example 31/03/2026 and 14:30.',
   'fieldError.bad_country': 'Enter a country code of 2 or 3 letters (DZ, AFG, UKR…).',
   'fieldError.bad_language': 'Enter language codes separated by commas (ar, fr, fa-AF, ti).',
   'fieldError.bad_email': 'This e-mail address is not valid: check the @ and the domain.',

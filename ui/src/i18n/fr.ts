@@ -253,10 +253,15 @@ export const fr = {
   'common.unknownError':
     'Une erreur inattendue s’est produite : rien n’a été perdu de ce qui était déjà enregistré. Réessayez ; si cela se reproduit, redémarrez Sésame.',
 
+  'date.help': 'Jour/mois/année, par exemple 31/03/2026.',
+  'date.helpWithTime': 'Jour/mois/année puis heure (24 h), par exemple 31/03/2026 et 14:30.',
+  'date.placeholder': 'JJ/MM/AAAA',
+  'date.time': 'Heure',
+  'date.timePlaceholder': 'HH:MM',
   'fieldError.empty': 'Ce champ est obligatoire : remplissez-le.',
-  'fieldError.bad_date': 'Date invalide : utilisez le calendrier ou le format AAAA-MM-JJ.',
+  'fieldError.bad_date': 'Date invalide : tapez le jour, le mois et l’année, par exemple 31/03/2026.',
   'fieldError.future_date': 'Cette date est dans le futur : vérifiez l’année.',
-  'fieldError.bad_date_time': 'Date et heure invalides : utilisez le sélecteur.',
+  'fieldError.bad_date_time': 'Date ou heure invalide : tapez par exemple 31/03/2026 et 14:30.',
   'fieldError.bad_country': 'Indiquez un code pays de 2 ou 3 lettres (DZ, AFG, UKR…).',
   'fieldError.bad_language': 'Indiquez des codes de langue séparés par des virgules (ar, fr, fa-AF, ti).',
   'fieldError.bad_email': 'Cette adresse e-mail n’est pas valide : vérifiez le @ et le domaine.',

@@ -296,6 +296,22 @@ impl Vault {
         let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
+
+    /// A value that changes whenever the vault's content may have changed:
+    /// a write through this handle (SQLite's `total_changes`) or through
+    /// another connection to the same file (`PRAGMA data_version`). What is
+    /// computed from the vault may be kept while it stays the same.
+    pub fn generation(&self) -> Result<Generation, VaultError> {
+        let other: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok(Generation { own: self.conn.total_changes(), other })
+    }
+}
+
+/// See [`Vault::generation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation {
+    own: u64,
+    other: i64,
 }
 
 impl ParseContext for Vault {
