@@ -1,8 +1,9 @@
 //! Measurement hooks for `tests/desktop/bench.sh`, inert unless
 //! `SESAME_BENCH` is set. Nothing here runs in normal use.
 //!
-//! - `SESAME_BENCH=today` with `SESAME_BENCH_PASSPHRASE`: the shell unlocks
-//!   at start (the KDF timed apart), the page shows Today and calls
+//! - `SESAME_BENCH=today` with `SESAME_BENCH_PASSPHRASE`: when the page is
+//!   loaded (its first `bench_mark`), the shell unlocks as the Unlock
+//!   button does (the KDF timed apart), the page shows Today and calls
 //!   `bench_mark("today")`; the shell prints the timings and, with
 //!   `SESAME_BENCH_FILES=N`, opens N case files, prints its resident memory,
 //!   and exits.
@@ -38,12 +39,17 @@ fn elapsed_ms() -> f64 {
     START.get().map_or(0.0, |s| s.elapsed().as_secs_f64() * 1000.0)
 }
 
-pub fn setup(app: &AppHandle) {
-    if mode().as_deref() != Some("today") {
-        return;
-    }
+/// In `today` mode, as soon as the page is loaded (its first call), the
+/// shell unlocks as the Unlock button would, timing the KDF apart, and
+/// starts Today's agenda: the run is a volunteer who typed the passphrase
+/// the moment the window appeared.
+fn unlock_as_the_page_would(app: &AppHandle) {
     let Ok(p) = std::env::var("SESAME_BENCH_PASSPHRASE") else { return };
     let state = app.state::<AppState>();
+    if state.is_unlocked() {
+        return;
+    }
+    event("unlock asked");
     let t = Instant::now();
     let ok = crate::app::unlock(&state, &SecretString::from(p)).is_ok();
     let _ = KDF_MS.set(t.elapsed().as_secs_f64() * 1000.0);
@@ -107,6 +113,10 @@ pub async fn bench_mark(app: AppHandle, state: State<'_, AppState>, screen: Stri
         println!("bench files: ms={ms:.0} rss_kib={} tree_rss_kib={}", rss_kib(), tree_rss_kib());
         app.exit(0);
         return Ok(BenchAnswer { exit: true, open: Vec::new() });
+    }
+    if mode == "today" && screen == "empty" {
+        unlock_as_the_page_would(&app);
+        return Ok(BenchAnswer::default());
     }
     if mode != screen {
         return Ok(BenchAnswer::default());

@@ -90,7 +90,6 @@ fn main() {
                 }
             });
             bench::event("setup");
-            bench::setup(app.handle());
             Ok(())
         })
         .on_page_load(|_, payload| {
