@@ -198,7 +198,13 @@ fn unusable_location() -> AppError {
 /// The save dialog, then `bytes` written there atomically; the path is
 /// remembered for "open to print". `None`: the volunteer cancelled.
 fn save_as(app: &AppHandle, state: &AppState, name: &str, (filter, extensions): (&str, &[&str]), bytes: &[u8]) -> R<Option<std::path::PathBuf>> {
-    let chosen = app.dialog().file().set_file_name(name).add_filter(filter, extensions).blocking_save_file();
+    let chosen = app
+        .dialog()
+        .file()
+        .set_title("Enregistrer sous / Save as")
+        .set_file_name(name)
+        .add_filter(filter, extensions)
+        .blocking_save_file();
     let Some(chosen) = chosen else { return Ok(None) };
     let path = chosen.into_path().map_err(|_| unusable_location())?;
     sesame_core::print::write_file(&path, bytes)?;
@@ -292,7 +298,12 @@ pub async fn attachments_list(state: State<'_, AppState>, case_id: String) -> R<
 #[tauri::command(rename_all = "snake_case")]
 pub async fn attachments_add(app: AppHandle, state: State<'_, AppState>, case_id: String, doc_type: String) -> R<Option<Vec<AttachmentDto>>> {
     attach::check_target(&state, &case_id, &doc_type)?;
-    let picked = app.dialog().file().add_filter(attach::PICK_FILTER_NAME, attach::PICK_EXTENSIONS).blocking_pick_files();
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Joindre un scan ou une photo / Attach a scan or photo")
+        .add_filter(attach::PICK_FILTER_NAME, attach::PICK_EXTENSIONS)
+        .blocking_pick_files();
     let Some(picked) = picked else { return Ok(None) };
     let paths = picked.into_iter().map(|p| p.into_path()).collect::<Result<Vec<_>, _>>().map_err(|_| unusable_location())?;
     attach::add(&state, &case_id, &doc_type, &paths).map(Some)

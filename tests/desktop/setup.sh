@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the desktop tests need, if missing: Tauri's system
-# libraries, WebKitWebDriver, Xvfb, ImageMagick (screenshots), tauri-driver,
+# libraries, WebKitWebDriver, Xvfb, ImageMagick (screenshots), xdotool (the
+# native file dialogs), tauri-driver,
 # and the UI's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 need=()
 for p in libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev \
-         build-essential pkg-config webkit2gtk-driver xvfb imagemagick; do
+         build-essential pkg-config webkit2gtk-driver xvfb imagemagick xdotool; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
