@@ -4,6 +4,7 @@
 //! Argument names are snake_case on both sides (`rename_all`).
 
 use crate::app;
+use crate::attach;
 use crate::dto::*;
 use crate::error::AppError;
 use crate::notify;
@@ -202,23 +203,38 @@ pub async fn notify_check(app: AppHandle, state: State<'_, AppState>) -> R<usize
 /// Asks where to save, writes there (atomically), remembers the path so
 /// that "open to print" may open it. `None`: the volunteer cancelled.
 fn save(app: &AppHandle, state: &AppState, (pdf, name): (Rendered, String)) -> R<Option<SavedFile>> {
-    let chosen = app.dialog().file().set_file_name(&name).add_filter("PDF", &["pdf"]).blocking_save_file();
-    let Some(chosen) = chosen else { return Ok(None) };
-    let path = chosen.into_path().map_err(|_| {
-        AppError::new(
-            "save_path",
-            "Cet emplacement ne peut pas être utilisé : choisissez un dossier de l'ordinateur.",
-            "This location cannot be used: choose a folder on this computer.",
-        )
-    })?;
-    sesame_core::print::write_file(&path, &pdf.bytes)?;
-    state.remember_saved(path.clone());
+    let Some(path) = save_as(app, state, &name, ("PDF", &["pdf"]), &pdf.bytes)? else { return Ok(None) };
     Ok(Some(SavedFile {
         file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         path: path.to_string_lossy().into_owned(),
         missing_glyphs: pdf.missing_glyphs.iter().map(char::to_string).collect(),
         deadlines_unavailable: pdf.deadlines_unavailable,
     }))
+}
+
+fn unusable_location() -> AppError {
+    AppError::new(
+        "save_path",
+        "Cet emplacement ne peut pas être utilisé : choisissez un dossier de l'ordinateur.",
+        "This location cannot be used: choose a folder on this computer.",
+    )
+}
+
+/// The save dialog, then `bytes` written there atomically; the path is
+/// remembered for "open to print". `None`: the volunteer cancelled.
+fn save_as(app: &AppHandle, state: &AppState, name: &str, (filter, extensions): (&str, &[&str]), bytes: &[u8]) -> R<Option<std::path::PathBuf>> {
+    let chosen = app
+        .dialog()
+        .file()
+        .set_title("Enregistrer sous / Save as")
+        .set_file_name(name)
+        .add_filter(filter, extensions)
+        .blocking_save_file();
+    let Some(chosen) = chosen else { return Ok(None) };
+    let path = chosen.into_path().map_err(|_| unusable_location())?;
+    sesame_core::print::write_file(&path, bytes)?;
+    state.remember_saved(path.clone());
+    Ok(Some(path))
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -278,4 +294,61 @@ pub async fn sync_now(app: AppHandle) -> R<SyncIndicator> {
     })
     .await
     .map_err(|_| AppError::new("sync", "La synchronisation s'est interrompue : réessayez.", "Sync stopped: try again."))?
+}
+
+// ---- preview and attachments (issue 5) ----------------------------------
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn preview_case_checklist(state: State<'_, AppState>, case_id: String, lang: String) -> R<PreviewDto> {
+    Ok(print::preview(&print::case_checklist(&state, &case_id, &lang)?.0))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn preview_blank_checklist(state: State<'_, AppState>, procedure: String, lang: String) -> R<PreviewDto> {
+    Ok(print::preview(&print::blank_checklist(&state, &procedure, &lang)?.0))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn letter_preview(state: State<'_, AppState>, case_id: String, kind: String, text: String) -> R<PreviewDto> {
+    Ok(print::preview(&print::letter(&state, &case_id, &kind, &text)?.0))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn attachments_list(state: State<'_, AppState>, case_id: String) -> R<Vec<AttachmentDto>> {
+    attach::list(&state, &case_id)
+}
+
+/// The open dialog (several files: the pages of one document, in the order
+/// chosen), then the files checked and stored. `None`: cancelled.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn attachments_add(app: AppHandle, state: State<'_, AppState>, case_id: String, doc_type: String) -> R<Option<Vec<AttachmentDto>>> {
+    attach::check_target(&state, &case_id, &doc_type)?;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Joindre un scan ou une photo / Attach a scan or photo")
+        .add_filter(attach::PICK_FILTER_NAME, attach::PICK_EXTENSIONS)
+        .blocking_pick_files();
+    let Some(picked) = picked else { return Ok(None) };
+    let paths = picked.into_iter().map(|p| p.into_path()).collect::<Result<Vec<_>, _>>().map_err(|_| unusable_location())?;
+    attach::add(&state, &case_id, &doc_type, &paths).map(Some)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn attachment_delete(state: State<'_, AppState>, case_id: String, id: String) -> R<Vec<AttachmentDto>> {
+    attach::delete(&state, &case_id, &id)
+}
+
+/// The item's ANEF-ready file, then the save dialog. `None`: cancelled.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn attachment_export(app: AppHandle, state: State<'_, AppState>, case_id: String, doc_type: String) -> R<Option<SavedFile>> {
+    let file = attach::prepare(&state, &case_id, &doc_type)?;
+    let filter: (&str, &[&str]) = if file.media_type == "application/pdf" { ("PDF", &["pdf"]) } else { ("JPEG", &["jpg", "jpeg"]) };
+    let Some(path) = save_as(&app, &state, &file.file_name, filter, &file.bytes)? else { return Ok(None) };
+    Ok(Some(SavedFile {
+        file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        path: path.to_string_lossy().into_owned(),
+        missing_glyphs: Vec::new(),
+        deadlines_unavailable: false,
+    }))
 }

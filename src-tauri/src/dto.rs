@@ -232,3 +232,33 @@ pub struct SyncIndicator {
     pub conflicts: u64,
     pub last_error: Option<String>,
 }
+
+/// A printout's pages, to look at before saving: one
+/// `data:image/svg+xml;base64,…` URL per page, shown with `<img>` (an SVG
+/// in an image runs no script and loads nothing).
+#[derive(Debug, Serialize)]
+pub struct PreviewDto {
+    pub pages: Vec<String>,
+    /// Characters no embedded font could draw (the PDF shows boxes).
+    pub missing_glyphs: Vec<String>,
+    /// The checklist has no computed dates: the case's facts cannot be read.
+    pub deadlines_unavailable: bool,
+    /// Items printed in French for want of a translation (French names).
+    pub untranslated: Vec<String>,
+}
+
+/// A scan or photo attached to a document item, without its bytes.
+#[derive(Debug, Serialize)]
+pub struct AttachmentDto {
+    pub id: String,
+    /// The checklist's `doc_type` it belongs to.
+    pub doc_type: String,
+    /// Page order within the item, from 1.
+    pub position: i64,
+    /// The name of the file the volunteer chose (no folder).
+    pub file_name: String,
+    pub media_type: String,
+    pub pages: i64,
+    pub byte_len: i64,
+    pub added_at: String,
+}

@@ -5,7 +5,8 @@
 //! - [`dto`]: the shapes the page receives; core types never cross IPC.
 //! - [`error`]: errors as `{code, fr, en, fields}`.
 //! - [`state`]: at most one unlocked vault; lock = drop it.
-//! - [`notify`], [`print`]: reminders and printouts.
+//! - [`notify`], [`print`]: reminders and printouts (with their preview).
+//! - [`attach`]: scans and photos of a case's document items.
 //!
 //! **Invariants.** The page never receives a core type, a stack trace or a
 //! path it did not choose. Nothing here logs applicant data (this binary
@@ -16,6 +17,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod app;
+mod attach;
 mod bench;
 mod commands;
 mod dto;
@@ -129,6 +131,13 @@ fn main() {
             commands::open_saved,
             commands::sync_status,
             commands::sync_now,
+            commands::preview_case_checklist,
+            commands::preview_blank_checklist,
+            commands::letter_preview,
+            commands::attachments_list,
+            commands::attachments_add,
+            commands::attachment_delete,
+            commands::attachment_export,
             bench::bench_mark,
         ])
         .run(tauri::generate_context!());
@@ -142,3 +151,5 @@ fn main() {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_print;

@@ -5,7 +5,7 @@
 //! (`print::write_file`: a hidden part file in that same folder, renamed).
 
 use crate::app::{parse_id, tag};
-use crate::dto::LetterDraftDto;
+use crate::dto::{LetterDraftDto, PreviewDto};
 use crate::error::AppError;
 use crate::state::AppState;
 use sesame_core::print::{self, LetterKind, PrintContext, Rendered};
@@ -76,4 +76,19 @@ pub fn letter(state: &AppState, case_id: &str, letter: &str, text: &str) -> Resu
         let pdf = print::letter_pdf(v, &d, &ctx)?;
         Ok((pdf, format!("courrier-{}.pdf", kind.as_str().replace('_', "-"))))
     })
+}
+
+/// The pages of a printout as images, for the preview: drawn in memory from
+/// the same layout as its PDF (`Rendered::preview`), sent as data URLs. The
+/// preview's "Save…" typesets again from the same data, which gives the
+/// same pages: nothing decrypted is kept in the shell between the two.
+pub fn preview(rendered: &Rendered) -> PreviewDto {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    PreviewDto {
+        pages: rendered.preview().iter().map(|svg| format!("data:image/svg+xml;base64,{}", b64.encode(svg))).collect(),
+        missing_glyphs: rendered.missing_glyphs.iter().map(char::to_string).collect(),
+        deadlines_unavailable: rendered.deadlines_unavailable,
+        untranslated: rendered.untranslated.clone(),
+    }
 }

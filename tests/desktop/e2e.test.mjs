@@ -6,8 +6,10 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { WebDriver, KEY, sleep } from './webdriver.mjs';
 
 const APP = process.env.SESAME_APP;
@@ -159,6 +161,145 @@ test('a letter is drafted from the case as editable text', async () => {
   assert.match(text, /R431-2/, 'and its legal basis');
   await wd.type('#letter-text', 'Texte revu par le bénévole.');
   assert.equal(await wd.value('#letter-text'), 'Texte revu par le bénévole.');
+});
+
+test('printouts are previewed page by page before saving, Arabic and letters included', async () => {
+  await wd.exec(`const s = document.querySelector('#print-lang'); s.value = 'ar'; s.dispatchEvent(new Event('change', {bubbles: true}));`);
+  const pagesShown = `const imgs = [...document.querySelectorAll('dialog[open] #preview-pages img.page')];
+    return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0) ? imgs.length : 0`;
+  const count = () => wd.exec(`return Number(document.querySelector('#preview-count')?.textContent.match(/\\d+/)?.[0] ?? -1)`);
+  for (const [button, name] of [['#print-list', '05c-preview-checklist-ar'], ['#print-blank', '05d-preview-blank-ar']]) {
+    await wd.click(button);
+    await wd.waitUntil(pagesShown, [], 20000, `${button}: preview pages drawn`);
+    const n = await wd.exec(pagesShown);
+    assert.equal(n, await count(), 'as many page images as the preview says');
+    assert.ok((await wd.text('#preview-title')).includes('Aperçu'));
+    shot(name);
+    await wd.click('#preview-close');
+    await wd.waitUntil(`return !document.querySelector('dialog.preview')`, [], 5000, 'preview closed');
+  }
+  // The letter, as edited in the previous step, with its pieces appended.
+  await wd.click('button[data-action=preview-letter]');
+  await wd.waitUntil(pagesShown, [], 20000, 'letter preview pages drawn');
+  assert.equal(await wd.exec(pagesShown), await count());
+  shot('05e-preview-letter');
+  await wd.click('#preview-close');
+  await wd.waitUntil(`return !document.querySelector('dialog.preview')`, [], 5000, 'preview closed');
+  // Every document item offers to attach a scan or a photo.
+  const items = await wd.exec(`return document.querySelectorAll('#checklist li[data-doc]').length`);
+  assert.equal(await wd.exec(`return document.querySelectorAll('#checklist li[data-doc] button[data-action=attach]').length`), items);
+});
+
+// The native GTK file dialogs, driven with xdotool (tests/desktop/setup.sh
+// installs it): the dialog is found by its title, the path typed into its
+// location field, then Return.
+const HAVE_XDOTOOL = (() => {
+  try {
+    execFileSync('xdotool', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function xdo(args) {
+  return execFileSync('xdotool', args, { encoding: 'utf8', timeout: 20000 }).trim();
+}
+
+async function answerFileDialog(title, path) {
+  const win = xdo(['search', '--sync', '--onlyvisible', '--name', title]).split('\n')[0];
+  xdo(['windowfocus', '--sync', win]);
+  await sleep(400);
+  xdo(['key', '--clearmodifiers', 'ctrl+l']);
+  await sleep(200);
+  xdo(['key', '--clearmodifiers', 'ctrl+a']);
+  xdo(['type', '--delay', '10', path]);
+  await sleep(300);
+  xdo(['key', 'Return']);
+}
+
+/** A real PNG "scan" (an RGB gradient), written without an image library. */
+function png(w, h) {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    const row = Buffer.alloc(1 + w * 3);
+    for (let x = 0; x < w; x++) row.set([x & 255, y & 255, 160], 1 + x * 3);
+    rows.push(row);
+  }
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+test('a scan is attached through the open dialog, a text file is refused by name, the ANEF file and a previewed checklist are saved', { skip: !HAVE_XDOTOOL && 'xdotool is not installed' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sesame-e2e-files-'));
+  writeFileSync(join(dir, 'recto.png'), png(1300, 900));
+  writeFileSync(join(dir, 'notes.jpg'), 'du texte, pas une photo');
+  const [d0] = globalThis.docs;
+  const item = `li[data-doc="${d0}"]`;
+
+  await wd.click(`${item} button[data-action=attach]`);
+  await answerFileDialog('Joindre un scan', join(dir, 'recto.png'));
+  await wd.waitFor(`${item} li[data-attachment]`, 20000);
+  assert.match(await wd.text(`${item} li[data-attachment]`), /recto\.png[\s\S]*1 page/);
+  await wd.exec(`document.querySelector('${item}').scrollIntoView()`);
+  shot('05f-attached-fr');
+
+  // Refused by content, named in the message, nothing stored.
+  await wd.click(`${item} button[data-action=attach]`);
+  await answerFileDialog('Joindre un scan', join(dir, 'notes.jpg'));
+  await wd.waitFor(`${item} .banner.error`, 20000);
+  assert.match(await wd.text(`${item} .banner.error`), /« notes\.jpg ».*Rien n'a été enregistré/);
+  assert.equal(await wd.exec(`return document.querySelectorAll('${item} li[data-attachment]').length`), 1);
+  shot('05g-attach-refused-fr');
+
+  // The ANEF-ready file, through the save dialog.
+  const anef = join(dir, 'piece-anef.pdf');
+  await wd.click(`${item} button[data-action=export]`);
+  await answerFileDialog('Enregistrer', anef);
+  await wd.waitUntil(`return document.querySelector('${item} .banner.ok')?.innerText.includes('piece-anef.pdf')`, [], 20000, 'ANEF file saved');
+  assert.equal(readFileSync(anef).subarray(0, 5).toString(), '%PDF-');
+
+  // Delete, after a confirmation.
+  await wd.click(`${item} button[data-action=delete]`);
+  await wd.click(`${item} button[data-action=confirm-delete]`);
+  await wd.waitUntil(`return document.querySelectorAll('${item} li[data-attachment]').length === 0`, [], 10000, 'attachment deleted');
+
+  // A previewed checklist saved from the preview.
+  const list = join(dir, 'liste.pdf');
+  await wd.click('#print-list');
+  await wd.waitFor('dialog[open] #preview-pages img.page', 20000);
+  await wd.click('#preview-save');
+  await answerFileDialog('Enregistrer', list);
+  await wd.waitUntil(`return !document.querySelector('dialog.preview') && document.body.innerText.includes('liste.pdf')`, [], 20000, 'checklist saved from the preview');
+  assert.ok(existsSync(list));
+  assert.equal(readFileSync(list).subarray(0, 5).toString(), '%PDF-');
 });
 
 test('a name that looks like HTML shows as text', async () => {

@@ -223,6 +223,26 @@ export interface SyncIndicator {
   conflicts: number;
   last_error: string | null;
 }
+/** A printout's pages, one `data:image/svg+xml;base64,…` URL per page. */
+export interface Preview {
+  pages: string[];
+  missing_glyphs: string[];
+  deadlines_unavailable: boolean;
+  untranslated: string[];
+}
+/** A scan or photo attached to a document item (its bytes stay in the vault). */
+export interface Attachment {
+  id: string;
+  doc_type: string;
+  position: number;
+  file_name: string;
+  media_type: string;
+  pages: number;
+  byte_len: number;
+  added_at: string;
+}
+/** What a preview page must be before it is given to an <img>. */
+export const SVG_PAGE_PREFIX = 'data:image/svg+xml;base64,';
 export const LETTER_KINDS = ['in_person_alternative', 'api_request', 'defenseur_des_droits', 'refere_bundle'] as const;
 export const DOC_STATUSES = ['missing', 'requested', 'received', 'verified', 'stale'] as const;
 export const CASE_STATUSES = [
@@ -276,5 +296,17 @@ export const backend = {
   syncStatus: () => call<SyncIndicator>('sync_status'),
   syncNow: () => call<SyncIndicator>('sync_now'),
   benchMark: (screen: string) => call<{ exit: boolean; open: string[] }>('bench_mark', { screen }),
+  previewCaseChecklist: (case_id: string, lang: string) => call<Preview>('preview_case_checklist', { case_id, lang }),
+  previewBlankChecklist: (procedure: string, lang: string) =>
+    call<Preview>('preview_blank_checklist', { procedure, lang }),
+  letterPreview: (case_id: string, kind: string, text: string) =>
+    call<Preview>('letter_preview', { case_id, kind, text }),
+  attachments: (case_id: string) => call<Attachment[]>('attachments_list', { case_id }),
+  /** Opens the native open dialog; null when the volunteer cancelled. */
+  attach: (case_id: string, doc_type: string) => call<Attachment[] | null>('attachments_add', { case_id, doc_type }),
+  deleteAttachment: (case_id: string, id: string) => call<Attachment[]>('attachment_delete', { case_id, id }),
+  /** Prepares the ANEF-ready file, then the save dialog; null when cancelled. */
+  exportForAnef: (case_id: string, doc_type: string) =>
+    call<SavedFile | null>('attachment_export', { case_id, doc_type }),
 };
 export type Backend = typeof backend;

@@ -267,6 +267,31 @@ export const fr = {
   'fieldError.bad_email': 'Cette adresse e-mail n’est pas valide : vérifiez le @ et le domaine.',
   'fieldError.control_character': 'Ce champ contient un caractère invisible : retapez-le.',
   'fieldError.mismatch': 'Les deux phrases de passe ne sont pas identiques : retapez la seconde.',
+
+  // Preview before printing; scans and photos of document items.
+  'preview.title': 'Aperçu avant impression',
+  'preview.pages': '{count} page(s), telles qu’elles seront imprimées.',
+  'preview.page': 'Page {n} sur {total}',
+  'preview.save': 'Enregistrer…',
+  'preview.close': 'Fermer',
+  'preview.working': 'Mise en page…',
+  'preview.untranslated': 'Imprimé en français faute de traduction : {items}.',
+  'preview.glyphs': 'Certains caractères ne peuvent pas être imprimés (cases vides) : {chars}.',
+  'preview.noDates': 'La liste n’a pas de dates calculées : la situation du dossier est illisible.',
+  'case.letterPreview': 'Aperçu du courrier',
+  'case.letterTitle': 'Courrier : {kind}',
+  'attach.group': 'Scans et photos : {doc}',
+  'attach.add': 'Joindre un scan ou une photo…',
+  'attach.export': 'Fichier prêt pour ANEF…',
+  'attach.pages': '{count} page(s)',
+  'attach.delete': 'Supprimer',
+  'attach.deleteLabel': 'Supprimer {name}',
+  'attach.confirm': 'Supprimer « {name} » du coffre ? Cela ne peut pas être annulé.',
+  'attach.confirmYes': 'Oui, supprimer',
+  'attach.deleted': '« {name} » a été supprimé.',
+  'attach.added': 'Fichier(s) joint(s) : {count}.',
+  'attach.checking': 'Vérification des fichiers…',
+  'attach.preparing': 'Préparation du fichier pour ANEF…',
 } as const;
 
 export type MessageKey = keyof typeof fr;

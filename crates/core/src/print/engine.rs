@@ -14,7 +14,7 @@
 //! dictionary, never markup, so it cannot change the template.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Duration};
@@ -117,7 +117,32 @@ impl Job {
             missing_glyphs: missing,
             deadlines_unavailable: false,
             untranslated: Vec::new(),
+            layout: Layout(Arc::new(document)),
         })
+    }
+}
+
+/// The laid-out pages a PDF was exported from, kept so that its preview is
+/// drawn from the very same layout (never a second typesetting that could
+/// differ). Its `Debug` says only how many pages: the frames hold the
+/// applicant's text.
+#[derive(Clone)]
+struct Layout(Arc<PagedDocument>);
+
+impl std::fmt::Debug for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Layout({} pages)", self.0.pages().len())
+    }
+}
+
+impl Rendered {
+    /// The pages as the PDF prints them, one SVG document per page, made
+    /// in memory from the layout the PDF bytes were exported from. Glyphs
+    /// are drawn as outlines and attachment pages are embedded, so an SVG
+    /// needs no font, file or network to display. Nothing is written.
+    pub fn preview(&self) -> Vec<String> {
+        let options = typst_svg::SvgOptions::default();
+        self.layout.0.pages().iter().map(|page| typst_svg::svg(page, &options)).collect()
     }
 }
 
@@ -137,6 +162,7 @@ pub struct Rendered {
     /// in the chosen language, by their French name: they are printed in
     /// French and the page says so; the caller tells the volunteer too.
     pub untranslated: Vec<String>,
+    layout: Layout,
 }
 
 fn describe(errors: &[SourceDiagnostic]) -> String {

@@ -62,10 +62,17 @@ pub enum PrintError {
     PasswordProtected { file: String },
 
     #[error(
-        "Le fichier « {file} » n'est ni une photo JPEG ou PNG ni un PDF lisible ({why}) : choisissez une photo ou un scan du document. Rien n'a été enregistré. \
-         / The file \"{file}\" is neither a JPEG or PNG photo nor a readable PDF ({why}): choose a photo or a scan of the document. Nothing was stored."
+        "Le fichier « {file} » n'est ni une photo JPEG ou PNG ni un PDF lisible ({}) : choisissez une photo ou un scan du document. Rien n'a été enregistré. \
+         / The file \"{file}\" is neither a JPEG or PNG photo nor a readable PDF ({}): choose a photo or a scan of the document. Nothing was stored.",
+        half(.why, false),
+        half(.why, true)
     )]
-    Unsupported { file: String, why: String },
+    Unsupported {
+        file: String,
+        /// Why, as "français / English": each sentence takes its half, so
+        /// the message splits into two sentences at its one " / ".
+        why: String,
+    },
 
     #[error(
         "Aucun fichier n'est joint à ce document ({doc}) : joignez d'abord un scan ou une photo avec `sesame attach`. \
@@ -92,6 +99,15 @@ pub enum PrintError {
     UnknownDocument(String),
 }
 
+/// One language's half of a "français / English" phrase (the whole
+/// phrase when it has no second half).
+fn half(phrase: &str, english: bool) -> &str {
+    match phrase.split_once(" / ") {
+        Some((fr, en)) => if english { en } else { fr },
+        None => phrase,
+    }
+}
+
 impl PrintError {
     /// A stable code for the desktop to match on (never parse the message).
     pub fn code(&self) -> &'static str {
@@ -111,5 +127,24 @@ impl PrintError {
             Self::UnknownLetter(_) => "unknown_letter",
             Self::UnknownDocument(_) => "unknown_document",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: the reason was printed whole in both sentences, so the
+    /// message had two " / " and the desktop split it inside the French one.
+    #[test]
+    fn an_unsupported_file_message_splits_into_one_french_and_one_english_sentence() {
+        let e = PrintError::Unsupported { file: "notes.jpg".into(), why: "format inconnu / unknown format".into() };
+        let text = e.to_string();
+        assert_eq!(text.matches(" / ").count(), 1, "{text}");
+        let (fr, en) = text.split_once(" / ").unwrap_or_default();
+        assert!(fr.contains("« notes.jpg »") && fr.contains("(format inconnu)"), "{fr}");
+        assert!(en.contains("\"notes.jpg\"") && en.contains("(unknown format)"), "{en}");
+        let plain = PrintError::Unsupported { file: "x.gif".into(), why: "format GIF".into() }.to_string();
+        assert_eq!(plain.matches("(format GIF)").count(), 2, "{plain}");
     }
 }
