@@ -6,6 +6,7 @@
 //! - [`error`]: errors as `{code, fr, en, fields}`.
 //! - [`state`]: at most one unlocked vault; lock = drop it.
 //! - [`notify`], [`print`]: reminders and printouts.
+//! - [`sync`]: background sync on a second vault handle, conflicts, readers.
 //!
 //! **Invariants.** The page never receives a core type, a stack trace or a
 //! path it did not choose. Nothing here logs applicant data (this binary
@@ -23,6 +24,7 @@ mod error;
 mod notify;
 mod print;
 mod state;
+mod sync;
 
 use sesame_core::clock::SystemClock;
 use state::AppState;
@@ -121,6 +123,9 @@ fn main() {
             commands::open_saved,
             commands::sync_status,
             commands::sync_now,
+            commands::sync_conflicts,
+            commands::sync_resolve,
+            commands::case_readers,
             bench::bench_mark,
         ])
         .run(tauri::generate_context!());
@@ -134,3 +139,5 @@ fn main() {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod sync_tests;

@@ -29,6 +29,8 @@ pub struct AppState {
     auto_lock_secs: AtomicU32,
     /// Files saved during this session: the only ones "open to print" may open.
     saved: Mutex<Vec<PathBuf>>,
+    /// The background sync worker (its own vault handle; stopped at lock).
+    pub sync: crate::sync::SyncWorker,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,6 +50,7 @@ impl AppState {
             last_activity: Mutex::new(Instant::now()),
             auto_lock_secs: AtomicU32::new(10 * 60),
             saved: Mutex::new(Vec::new()),
+            sync: crate::sync::SyncWorker::default(),
         }
     }
 
@@ -80,7 +83,9 @@ impl AppState {
     }
 
     /// Drops the vault (SQLCipher wipes the key) and forgets saved paths.
+    /// The sync worker is stopped first and drops its own handle.
     pub fn lock(&self) {
+        self.sync.stop();
         let taken = guard(&self.vault).take();
         if let Some(v) = taken {
             v.lock();
