@@ -699,42 +699,8 @@ pub fn today(state: &AppState) -> Result<Today, AppError> {
 }
 
 // ---- sync --------------------------------------------------------------
-
-fn sync_error(e: sesame_core::sync::SyncError) -> AppError {
-    let (fr, en) = crate::error::split_bilingual(&e.to_string());
-    AppError::new(e.code(), fr, en)
-}
+// The worker, the conflicts and the readers live in `crate::sync`.
 
 pub fn sync_indicator(state: &AppState) -> Result<SyncIndicator, AppError> {
-    state.with_vault(|v| {
-        let s = sesame_core::sync::status(v).map_err(sync_error)?;
-        Ok(SyncIndicator {
-            team: s.team.is_some(),
-            last_sync_ms: s.last_sync_ms,
-            pending_ops: s.pending_ops,
-            conflicts: s.conflicts,
-            last_error: s.last_error,
-        })
-    })
-}
-
-/// One sync round with the team's server (when a team is configured).
-pub fn sync_round(state: &AppState) -> Result<SyncIndicator, AppError> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|_| {
-        AppError::new("sync", "La synchronisation n'a pas pu démarrer : réessayez.", "Sync could not start: try again.")
-    })?;
-    state.with_vault(|v| {
-        let s = sesame_core::sync::status(v).map_err(sync_error)?;
-        let Some(url) = s.server else {
-            return Err(AppError::new(
-                "no_team",
-                "Ce coffre ne fait partie d'aucune équipe : rien à synchroniser.",
-                "This vault belongs to no team: nothing to sync.",
-            ));
-        };
-        let remote = sesame_core::sync::HttpRemote::connect(v, &url).map_err(sync_error)?;
-        rt.block_on(sesame_core::sync::sync_once(v, &remote)).map_err(sync_error)?;
-        Ok(())
-    })?;
-    sync_indicator(state)
+    crate::sync::indicator(state)
 }

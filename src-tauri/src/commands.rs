@@ -60,10 +60,17 @@ pub async fn vault_create(
     app::create_vault(&state, &passphrase.0, &confirm.0, recovery.as_deref())
 }
 
+/// Starts background sync after an unlock; a failure to start is not a
+/// failure to unlock (the badge offers "Sync now", which says why).
+fn start_sync(state: &AppState) {
+    let _ = crate::sync::start(state);
+}
+
 #[tauri::command(rename_all = "snake_case")]
 pub async fn vault_unlock(app: AppHandle, state: State<'_, AppState>, passphrase: Secret) -> R<()> {
     app::unlock(&state, &passphrase.0)?;
     prepare_today(&app);
+    start_sync(&state);
     Ok(())
 }
 
@@ -285,15 +292,34 @@ pub async fn sync_status(state: State<'_, AppState>) -> R<SyncIndicator> {
     app::sync_indicator(&state)
 }
 
+/// One round now, by the background worker: the window's vault is not
+/// held during the network exchange, so the window stays usable.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn sync_now(app: AppHandle) -> R<SyncIndicator> {
-    let handle = app.clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        let state = handle.state::<AppState>();
-        app::sync_round(&state)
-    })
-    .await
-    .map_err(|_| AppError::new("sync", "La synchronisation s'est interrompue : réessayez.", "Sync stopped: try again."))?
+pub async fn sync_now(state: State<'_, AppState>) -> R<SyncIndicator> {
+    crate::sync::sync_now(&state).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_conflicts(state: State<'_, AppState>) -> R<Vec<ConflictDto>> {
+    crate::sync::conflicts(&state)
+}
+
+/// Settles a conflict with a candidate's `value`, or with `text` typed by the volunteer.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_resolve(
+    state: State<'_, AppState>,
+    entity_id: String,
+    field: String,
+    value: Option<serde_json::Value>,
+    text: Option<String>,
+) -> R<()> {
+    crate::sync::resolve(&state, &entity_id, &field, value, text.as_deref())
+}
+
+/// Who can read an applicant's file (an applicant or case id).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn case_readers(state: State<'_, AppState>, id: String) -> R<ReadersDto> {
+    crate::sync::readers(&state, &id)
 }
 
 // ---- preview and attachments (issue 5) ----------------------------------

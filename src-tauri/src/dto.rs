@@ -231,6 +231,12 @@ pub struct SyncIndicator {
     pub pending_ops: u64,
     pub conflicts: u64,
     pub last_error: Option<String>,
+    /// A round is under way in the background.
+    pub syncing: bool,
+    /// The background worker runs (an unlocked vault of a team).
+    pub background: bool,
+    /// The last background round's failure, in both languages.
+    pub failure: Option<crate::error::AppError>,
 }
 
 /// A printout's pages, to look at before saving: one
@@ -262,3 +268,56 @@ pub struct AttachmentDto {
     pub byte_len: i64,
     pub added_at: String,
 }
+
+// ---- sync: conflicts and readers (src/sync.rs) -------------------------
+
+/// One competing value of a conflict.
+#[derive(Debug, Serialize)]
+pub struct ConflictValueDto {
+    /// The value as text (what the field shows).
+    pub text: String,
+    /// The value as stored (JSON), sent back as is to choose it.
+    pub value: serde_json::Value,
+    /// When it was written (ISO 8601, from its clock).
+    pub at: Option<String>,
+    /// Who wrote it: this device, or another one by the first characters
+    /// of its id (devices have no names; volunteers' names never travel).
+    pub this_device: bool,
+    pub device: String,
+}
+
+/// A field edited on two devices at once.
+#[derive(Debug, Serialize)]
+pub struct ConflictDto {
+    /// `applicant`, `case`, `document_item`, `journal_entry`, `deadline`, `incident`.
+    pub entity: String,
+    pub entity_id: String,
+    pub field: String,
+    /// The applicant the record belongs to, as the list shows them (empty if unknown).
+    pub applicant: String,
+    /// The applicant's id, to open their file.
+    pub applicant_id: Option<String>,
+    pub current: String,
+    pub candidates: Vec<ConflictValueDto>,
+}
+
+/// One device that can read a file.
+#[derive(Debug, Serialize)]
+pub struct ReaderDto {
+    pub fingerprint: String,
+    /// `admin` or `member`.
+    pub role: String,
+    pub this_device: bool,
+    pub removed: bool,
+}
+
+/// Who can read an applicant's file (and every case in it).
+#[derive(Debug, Serialize)]
+pub struct ReadersDto {
+    /// The vault belongs to a team.
+    pub team: bool,
+    /// The file has been synced at least once (else: this device only).
+    pub shared: bool,
+    pub devices: Vec<ReaderDto>,
+}
+

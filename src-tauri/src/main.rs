@@ -7,6 +7,7 @@
 //! - [`state`]: at most one unlocked vault; lock = drop it.
 //! - [`notify`], [`print`]: reminders and printouts (with their preview).
 //! - [`attach`]: scans and photos of a case's document items.
+//! - [`sync`]: background sync on a second vault handle, conflicts, readers.
 //!
 //! **Invariants.** The page never receives a core type, a stack trace or a
 //! path it did not choose. Nothing here logs applicant data (this binary
@@ -26,6 +27,7 @@ mod memory;
 mod notify;
 mod print;
 mod state;
+mod sync;
 
 use sesame_core::clock::SystemClock;
 use state::AppState;
@@ -138,6 +140,9 @@ fn main() {
             commands::attachments_add,
             commands::attachment_delete,
             commands::attachment_export,
+            commands::sync_conflicts,
+            commands::sync_resolve,
+            commands::case_readers,
             bench::bench_mark,
         ])
         .run(tauri::generate_context!());
@@ -153,3 +158,5 @@ fn main() {
 mod tests;
 #[cfg(test)]
 mod tests_print;
+#[cfg(test)]
+mod sync_tests;

@@ -35,6 +35,8 @@ pub struct AppState {
     /// What Today and the reminders show, kept while the day and the
     /// vault's generation stay the same; dropped at lock (it holds initials).
     digest: Mutex<Option<CachedDigest>>,
+    /// The background sync worker (its own vault handle; stopped at lock).
+    pub sync: crate::sync::SyncWorker,
 }
 
 #[derive(Debug)]
@@ -61,6 +63,7 @@ impl AppState {
             auto_lock_secs: AtomicU32::new(10 * 60),
             saved: Mutex::new(Vec::new()),
             digest: Mutex::new(None),
+            sync: crate::sync::SyncWorker::default(),
         }
     }
 
@@ -93,7 +96,9 @@ impl AppState {
     }
 
     /// Drops the vault (SQLCipher wipes the key) and forgets saved paths.
+    /// The sync worker is stopped first and drops its own handle.
     pub fn lock(&self) {
+        self.sync.stop();
         let taken = guard(&self.vault).take();
         if let Some(v) = taken {
             v.lock();

@@ -123,6 +123,14 @@ test('a renewal case shows its checklist and deadlines; documents are marked in 
   globalThis.docs = docs;
 });
 
+test('the case says who can read it: this computer only, without a team', async () => {
+  await wd.waitFor('#readers-summary');
+  const summary = await wd.text('#readers-summary');
+  assert.match(summary, /Seulement cet ordinateur/);
+  await wd.exec(`document.querySelector('#readers-title').scrollIntoView()`);
+  shot('05c-case-readers-fr');
+});
+
 test('Today shows the renewal window with initials only, and links to the case', async () => {
   await wd.click('nav button:nth-child(1)');
   await wd.waitUntil(`return document.body.innerText.includes('Période de renouvellement ouverte')`, [], 15000, 'renewal window on Today');

@@ -105,3 +105,26 @@ describe('backend errors', () => {
     expect(seen).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('sync calls', () => {
+  it('settles a conflict with a chosen value or with typed text, never both', async () => {
+    invoke.mockResolvedValue(undefined);
+    await backend.syncResolve('a1', 'phone', { value: '06 00 00 00 00' });
+    expect(lastCall()).toEqual(['sync_resolve', { entity_id: 'a1', field: 'phone', value: '06 00 00 00 00', text: null }]);
+    await backend.syncResolve('a1', 'notes', { text: 'les deux' });
+    expect(lastCall()).toEqual(['sync_resolve', { entity_id: 'a1', field: 'notes', value: null, text: 'les deux' }]);
+    // A stored value that is not a string (a date list, a number) travels as is.
+    await backend.syncResolve('c1', 'facts', { value: { filed_on: '2026-01-02' } });
+    expect(lastCall()).toEqual(['sync_resolve', { entity_id: 'c1', field: 'facts', value: { filed_on: '2026-01-02' }, text: null }]);
+  });
+
+  it('lists conflicts and readers under the commands the shell registers', async () => {
+    invoke.mockResolvedValue([]);
+    await expect(backend.syncConflicts()).resolves.toEqual([]);
+    expect(lastCall()).toEqual(['sync_conflicts', {}]);
+    invoke.mockResolvedValue({ team: false, shared: false, devices: [{ fingerprint: 'ab', role: 'admin', this_device: true, removed: false }] });
+    const r = await backend.caseReaders('c1');
+    expect(r.devices[0].this_device).toBe(true);
+    expect(lastCall()).toEqual(['case_readers', { id: 'c1' }]);
+  });
+});

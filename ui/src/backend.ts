@@ -222,6 +222,41 @@ export interface SyncIndicator {
   pending_ops: number;
   conflicts: number;
   last_error: string | null;
+  /** A round is under way in the background. */
+  syncing: boolean;
+  /** The background worker runs (an unlocked vault of a team). */
+  background: boolean;
+  /** The last background round's failure, in both languages. */
+  failure: { code: string; fr: string; en: string } | null;
+}
+export interface ConflictValue {
+  text: string;
+  /** The stored value, sent back as is to choose it. */
+  value: unknown;
+  at: string | null;
+  this_device: boolean;
+  /** The first characters of the writing device's id (devices have no names). */
+  device: string;
+}
+export interface Conflict {
+  entity: string;
+  entity_id: string;
+  field: string;
+  applicant: string;
+  applicant_id: string | null;
+  current: string;
+  candidates: ConflictValue[];
+}
+export interface Reader {
+  fingerprint: string;
+  role: string;
+  this_device: boolean;
+  removed: boolean;
+}
+export interface Readers {
+  team: boolean;
+  shared: boolean;
+  devices: Reader[];
 }
 /** A printout's pages, one `data:image/svg+xml;base64,…` URL per page. */
 export interface Preview {
@@ -295,6 +330,16 @@ export const backend = {
   openSaved: (path: string) => call<void>('open_saved', { path }),
   syncStatus: () => call<SyncIndicator>('sync_status'),
   syncNow: () => call<SyncIndicator>('sync_now'),
+  syncConflicts: () => call<Conflict[]>('sync_conflicts'),
+  /** Settles a conflict with a candidate's value, or with text the volunteer typed. */
+  syncResolve: (entity_id: string, field: string, choice: { value: unknown } | { text: string }) =>
+    call<void>('sync_resolve', {
+      entity_id,
+      field,
+      value: 'value' in choice ? choice.value : null,
+      text: 'text' in choice ? choice.text : null,
+    }),
+  caseReaders: (id: string) => call<Readers>('case_readers', { id }),
   benchMark: (screen: string) => call<{ exit: boolean; open: string[] }>('bench_mark', { screen }),
   previewCaseChecklist: (case_id: string, lang: string) => call<Preview>('preview_case_checklist', { case_id, lang }),
   previewBlankChecklist: (procedure: string, lang: string) =>

@@ -8,7 +8,8 @@ export type Screen =
   | { name: 'applicant'; id: string | null }
   | { name: 'newCase'; applicantId: string }
   | { name: 'case'; id: string }
-  | { name: 'settings' };
+  | { name: 'settings' }
+  | { name: 'conflicts' };
 
 export const session = $state<{
   phase: 'loading' | 'first' | 'unlock' | 'app';

@@ -344,3 +344,32 @@ fn the_generation_moves_with_every_write_and_only_then() {
     add(&mut other, "Ngoma", "Aïcha");
     assert_ne!(v.generation().unwrap(), g2, "another connection's write must change the generation");
 }
+
+/// A second handle (the desktop app's background sync) sees the first's
+/// writes and writes its own, with the same key and the same clock: an op
+/// written on either handle is stamped after every op both have written.
+#[test]
+fn reopen_gives_a_second_handle_on_the_same_vault() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    let mut a = new_vault(&dir);
+    let x = add(&mut a, "Quatrebarbes", "Zéphyrine");
+    let mut b = a.reopen().unwrap();
+    assert_eq!(b.applicant(x).unwrap().given_name, "Zéphyrine");
+    assert_eq!(b.device_id(), a.device_id());
+    b.update(Entity::Applicant, x, &[("notes", "from the second handle")]).unwrap();
+    a.update(Entity::Applicant, x, &[("phone", "+33 6 00 00 00 00")]).unwrap();
+    assert_eq!(a.applicant(x).unwrap().notes.as_deref(), Some("from the second handle"));
+    let ops = a.ops(Some(x)).unwrap();
+    let mut hlcs: Vec<_> = ops.iter().map(|o| o.hlc).collect();
+    let n = hlcs.len();
+    hlcs.sort();
+    hlcs.dedup();
+    assert_eq!(hlcs.len(), n, "one clock for both handles: no two ops share a stamp");
+    assert_eq!(ops.iter().find(|o| o.field == "phone").unwrap().hlc, *hlcs.last().unwrap());
+    // Locking drops both; the vault opens again with the passphrase only.
+    drop(b);
+    a.lock();
+    let c = Vault::unlock(&dir, &pass(PASS), opts()).unwrap();
+    assert_eq!(c.applicant(x).unwrap().notes.as_deref(), Some("from the second handle"));
+}

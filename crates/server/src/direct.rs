@@ -12,11 +12,19 @@ use uuid::Uuid;
 pub struct Direct {
     pub service: Service,
     pub device: Uuid,
+    /// Answer health like a server of the first protocol (no features):
+    /// the device then writes format-1 wrapped keys (tests of the old format).
+    pub first_protocol: bool,
 }
 
 impl Direct {
     pub fn new(service: Service, device: Uuid) -> Self {
-        Direct { service, device }
+        Direct { service, device, first_protocol: false }
+    }
+
+    /// A connection that looks like a server of the first protocol.
+    pub fn first_protocol(service: Service, device: Uuid) -> Self {
+        Direct { service, device, first_protocol: true }
     }
 }
 
@@ -29,7 +37,11 @@ fn refused(e: ApiError) -> RemoteError {
 
 impl Remote for Direct {
     async fn health(&self) -> Result<Health, RemoteError> {
-        Ok(self.service.health())
+        let mut h = self.service.health();
+        if self.first_protocol {
+            h.features.clear();
+        }
+        Ok(h)
     }
     async fn create_team(&self, req: &CreateTeam) -> Result<(), RemoteError> {
         self.service.create_team(self.device, req).await.map_err(refused)
@@ -75,5 +87,8 @@ impl Remote for Direct {
     }
     async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Vec<u8>, RemoteError> {
         self.service.get_blob(team, self.device, stream, id).await.map_err(refused)
+    }
+    async fn delete_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<(), RemoteError> {
+        self.service.delete_blob(team, self.device, stream, id).await.map_err(refused)
     }
 }

@@ -310,6 +310,19 @@ async fn get_blob(
     Ok(([("content-type", "application/octet-stream")], bytes).into_response())
 }
 
+async fn delete_blob(
+    State(s): State<AppState>,
+    Path((team, stream, id)): Path<(Uuid, Uuid, Uuid)>,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let device = signed!(m, u, h, body).member(&s, team).await?;
+    s.service.delete_blob(team, device, stream, id).await?;
+    empty()
+}
+
 async fn get_catalog(State(s): State<AppState>, Path(team): Path<Uuid>, m: Method, u: Uri, h: HeaderMap, body: Bytes) -> ApiResult {
     let device = signed!(m, u, h, body).member(&s, team).await?;
     ok(&s.service.catalog(team, device).await?)
@@ -339,7 +352,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/teams/{team}/keys", get(get_keys).post(put_keys))
         .route("/v1/teams/{team}/ops", get(pull).post(push))
         .route("/v1/teams/{team}/streams/{stream}/erase", post(erase))
-        .route("/v1/teams/{team}/streams/{stream}/blobs/{id}", get(get_blob).put(put_blob))
+        .route("/v1/teams/{team}/streams/{stream}/blobs/{id}", get(get_blob).put(put_blob).delete(delete_blob))
         .route("/v1/teams/{team}/catalog", get(get_catalog).put(put_catalog))
         .route("/v1/teams/{team}/catalog/bundle", get(get_catalog_bundle))
         .layer(DefaultBodyLimit::max(crate::service::MAX_BLOB + 1024))

@@ -491,6 +491,17 @@ impl Store for PgStore {
         Ok(r.map(|r| r.get(0)))
     }
 
+    async fn delete_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        c.execute(
+            "DELETE FROM stream_blob WHERE team = $1 AND stream = $2 AND id = $3",
+            &[&team.to_string(), &stream.to_string(), &id.to_string()],
+        )
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
     async fn put_catalog(&self, team: Uuid, release: &SignedDoc, bundle: &[u8]) -> Result<(), StoreError> {
         let c = self.client().await?;
         let release = serde_json::to_string(release).map_err(db)?;

@@ -130,7 +130,12 @@ impl Service {
     }
 
     pub fn health(&self) -> Health {
-        Health { ok: true, version: env!("CARGO_PKG_VERSION").into(), time_ms: self.now_ms() }
+        Health {
+            ok: true,
+            version: env!("CARGO_PKG_VERSION").into(),
+            time_ms: self.now_ms(),
+            features: vec![proto::FEATURE_KEY_WRAPS_V2.into()],
+        }
     }
 
     /// The calling device, if it is an active member of `team`.
@@ -325,6 +330,15 @@ impl Service {
     pub async fn get_blob(&self, team: Uuid, caller: Uuid, stream: Uuid, id: Uuid) -> Result<Vec<u8>, ApiError> {
         self.member(team, caller).await?;
         self.store.get_blob(team, stream, id).await?.ok_or(NOT_FOUND)
+    }
+
+    /// Purges one blob (a member deleted the attachment; the tombstone is an
+    /// op the server cannot read). Idempotent: a blob already gone is fine.
+    pub async fn delete_blob(&self, team: Uuid, caller: Uuid, stream: Uuid, id: Uuid) -> Result<(), ApiError> {
+        self.member(team, caller).await?;
+        self.store.delete_blob(team, stream, id).await?;
+        tracing::info!(team = %team, device = %caller, stream = %stream, "blob purged");
+        Ok(())
     }
 
     /// An admin publishes a newer catalog. The server checks what it can

@@ -453,6 +453,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn delete_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<(), StoreError> {
+        self.run(move |c| {
+            c.execute(
+                "DELETE FROM stream_blob WHERE team = ?1 AND stream = ?2 AND id = ?3",
+                params![team.to_string(), stream.to_string(), id.to_string()],
+            )
+            .map(|_| ())
+            .map_err(db)
+        })
+        .await
+    }
+
     async fn put_catalog(&self, team: Uuid, release: &SignedDoc, bundle: &[u8]) -> Result<(), StoreError> {
         let (release, bundle) = (doc_json(release), bundle.to_vec());
         self.run(move |c| {

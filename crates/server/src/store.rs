@@ -90,6 +90,8 @@ pub trait Store: Send + Sync + 'static {
     /// if the stream was erased.
     async fn put_blob(&self, team: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> Result<(), StoreError>;
     async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Deletes one blob of a stream (none: nothing to do).
+    async fn delete_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<(), StoreError>;
 
     /// Replaces the team's catalog release and bundle (the service checked
     /// that it is signed by an admin and newer than the stored one).

@@ -178,6 +178,11 @@ impl<R: Remote> Remote for Flaky<R> {
         let r = self.inner.get_blob(team, stream, id).await;
         self.after(r)
     }
+    async fn delete_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<(), RemoteError> {
+        self.before().await?;
+        let r = self.inner.delete_blob(team, stream, id).await;
+        self.after(r)
+    }
 }
 
 #[derive(Debug, Clone)]

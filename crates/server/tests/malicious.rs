@@ -139,6 +139,9 @@ impl Remote for Evil {
     async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Vec<u8>, RemoteError> {
         self.direct.get_blob(team, stream, id).await
     }
+    async fn delete_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<(), RemoteError> {
+        self.direct.delete_blob(team, stream, id).await
+    }
 }
 
 struct World {

@@ -155,3 +155,78 @@ async fn attachments_follow_their_case_postgres() {
     attachments_follow_their_case(store).await;
     drop_schema(&url, &schema).await;
 }
+
+/// Deleting one attachment is a synced tombstone: the other laptop drops
+/// its copy, the server purges the blob, and a laptop that joins later
+/// never downloads it.
+async fn deleting_one_attachment_is_synced(store: std::sync::Arc<dyn sesame_server::Store>) {
+    use sesame_core::vault::attachments::NewAttachment;
+    let server = serve(store.clone(), "127.0.0.1:0").await;
+    let mut d = team_of(2, &server.url, |v| HttpRemote::connect(v, &server.url).unwrap()).await;
+    let x = d[0].vault.create(Entity::Applicant, &[("family_name", "Quatrebarbes"), ("given_name", "Zéphyrine")]).unwrap();
+    let case = d[0].vault.create(Entity::Case, &[("applicant_id", &x.to_string()), ("procedure", "etudiant_renewal")]).unwrap();
+    let file = |name: &str, n: u8| NewAttachment { file_name: name.into(), media_type: "image/jpeg".into(), pages: 1, data: vec![n; 5_000] };
+    d[0].vault.add_attachments(case, "passport", vec![file("p1.jpg", 1), file("p2.jpg", 2), file("p3.jpg", 3)]).unwrap();
+    sync_all(&mut d, 2).await;
+    let got = d[1].vault.attachments(case, None).unwrap();
+    assert_eq!(got.len(), 3);
+    let (p1, p2) = (got[0].id, got[1].id);
+    let team = sync::status(&d[0].vault).unwrap().team.unwrap();
+    let heads = store.pull(team, 0, 10_000).await.unwrap().heads.unwrap();
+    let mut stream = None;
+    for h in &heads {
+        if store.get_blob(team, h.stream, p1.0).await.unwrap().is_some() {
+            stream = Some(h.stream);
+        }
+    }
+    let stream = stream.unwrap();
+
+    // Deleted on the laptop that received it: gone from the sender too.
+    d[1].vault.delete_attachment(p1).unwrap();
+    let r = d[1].sync().await;
+    assert_eq!(r.attachments_deleted, 1);
+    assert!(store.get_blob(team, stream, p1.0).await.unwrap().is_none(), "the server purged the blob");
+    d[0].sync().await;
+    let names = |v: &sesame_core::vault::Vault| v.attachments(case, None).unwrap().into_iter().map(|a| a.file_name).collect::<Vec<_>>();
+    assert_eq!(names(&d[0].vault), ["p2.jpg", "p3.jpg"]);
+    // Deleted on the laptop that sent it: gone from the other.
+    d[0].vault.delete_attachment(p2).unwrap();
+    sync_all(&mut d, 2).await;
+    assert_eq!(names(&d[0].vault), ["p3.jpg"]);
+    assert_eq!(names(&d[1].vault), ["p3.jpg"]);
+    assert!(store.get_blob(team, stream, p2.0).await.unwrap().is_none());
+    // Nothing pending, nothing sent twice.
+    assert_eq!(d[0].sync().await.attachments_deleted, 0);
+    assert_eq!(sync::status(&d[0].vault).unwrap().pending_ops, 0);
+
+    // A laptop that joins now gets the one attachment left, not the deleted ones.
+    let dir = tempdir();
+    let clock = std::sync::Arc::new(TestClock::default());
+    let vault = new_vault(&dir.path().join("v"), clock.clone());
+    let remote = HttpRemote::connect(&vault, &server.url).unwrap();
+    let mut late = Device { dir, vault, remote, clock };
+    let admin = &mut d[0];
+    let code = sync::team::invite(&mut admin.vault, &admin.remote).await.unwrap();
+    sync::team::join(&mut late.vault, &late.remote, &code).await.unwrap();
+    let who = late.vault.device_id().to_string();
+    sync::team::approve(&mut admin.vault, &admin.remote, &who, sesame_core::sync::proto::Role::Member).await.unwrap();
+    d[0].sync().await;
+    let r = late.sync().await;
+    assert_eq!(r.attachments_received, 1);
+    assert_eq!(names(&late.vault), ["p3.jpg"]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_one_attachment_is_synced_sqlite() {
+    let tmp = tempdir();
+    let (store, _) = sqlite_store(tmp.path());
+    deleting_one_attachment_is_synced(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_one_attachment_is_synced_postgres() {
+    let Some((store, url, schema)) = pg_store().await else { return };
+    deleting_one_attachment_is_synced(store).await;
+    drop_schema(&url, &schema).await;
+}

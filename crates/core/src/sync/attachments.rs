@@ -23,8 +23,17 @@
 //! cannot substitute one), decrypted, and stored in the vault like a local
 //! attachment. Erasing an applicant erases their attachments on every
 //! device and purges the blobs on the server (crypto-shredding: the key is
-//! gone too). Deleting one attachment is not synced yet (it is removed on
-//! this device only).
+//! gone too).
+//!
+//! **Deleting one attachment** ([`Vault::delete_attachment`]) is a
+//! tombstone: the vault marks its sync row `delete` in the same transaction
+//! as the deletion; the next round seals an op of the stream (field
+//! [`ATTACHMENT_DELETED_FIELD`], the attachment's id) and asks the server to
+//! purge the blob. A device that applies the tombstone deletes its copy and
+//! will never download the blob (a newcomer pulls the reference and the
+//! tombstone in the same stream, before any download). States of
+//! `sync_attachment` added for this: `delete` (deleted here, tombstone to
+//! seal), `purge` (sealed, the server's blob to purge), `deleted`.
 
 use super::crypto::StreamKey;
 use super::engine::{Cached, TeamRow, alert, seal_one, sealing_key, stream_key};
@@ -39,6 +48,20 @@ use uuid::Uuid;
 
 /// The field of a case op that references an attachment.
 pub const ATTACHMENT_FIELD: &str = "@attachment";
+/// The field of a case op that deletes an attachment (value: `{"id": …}`).
+pub const ATTACHMENT_DELETED_FIELD: &str = "@attachment-deleted";
+
+/// An op about attachments, not a field of a record: handled by
+/// [`receive`], never applied to the tables.
+pub(crate) fn is_attachment_op(op: &Op) -> bool {
+    op.field == ATTACHMENT_FIELD || op.field == ATTACHMENT_DELETED_FIELD
+}
+
+/// What a deletion op carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentDeleted {
+    pub id: Id,
+}
 
 /// What a reference op carries (encrypted, like every op's value).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +158,9 @@ pub(crate) fn receive(tx: &Connection, sid: &str, op: &Op) -> Result<bool, SyncE
     if op.entity != Entity::Case {
         return Ok(false);
     }
+    if op.field == ATTACHMENT_DELETED_FIELD {
+        return receive_deletion(tx, sid, op);
+    }
     let Ok(r) = serde_json::from_value::<AttachmentRef>(op.value.clone()) else { return Ok(false) };
     let json = serde_json::to_string(&(op.entity_id, &r)).unwrap_or_default();
     tx.exec(
@@ -142,6 +168,77 @@ pub(crate) fn receive(tx: &Connection, sid: &str, op: &Op) -> Result<bool, SyncE
         params![r.id.to_string(), sid, json],
     )?;
     Ok(true)
+}
+
+/// A checked deletion op from the stream `sid`: the attachment (of this
+/// case, in this stream) is deleted here and never downloaded. Refused
+/// (false) when it names an attachment of another stream or case.
+fn receive_deletion(tx: &Connection, sid: &str, op: &Op) -> Result<bool, SyncError> {
+    let Ok(d) = serde_json::from_value::<AttachmentDeleted>(op.value.clone()) else { return Ok(false) };
+    let id = d.id.to_string();
+    let known: Option<String> = tx.row("SELECT stream_id FROM sync_attachment WHERE attachment_id = ?1", [&id], |r| r.get(0)).optional()?;
+    if known.as_deref().is_some_and(|s| s != sid) {
+        return Ok(false);
+    }
+    let case: Option<String> = tx.row("SELECT case_id FROM attachment WHERE id = ?1", [&id], |r| r.get(0)).optional()?;
+    if case.as_deref().is_some_and(|c| c != op.entity_id.to_string()) {
+        return Ok(false);
+    }
+    tx.exec("DELETE FROM attachment WHERE id = ?1", [&id])?;
+    tx.exec(
+        "INSERT INTO sync_attachment(attachment_id, stream_id, state, ref) VALUES (?1, ?2, 'deleted', '')
+         ON CONFLICT(attachment_id) DO UPDATE SET state = 'deleted'",
+        params![&id, sid],
+    )?;
+    Ok(true)
+}
+
+/// Seals a tombstone for each attachment deleted on this device since the
+/// last round, then asks the server to purge its blob. Returns how many
+/// tombstones were sealed.
+pub(crate) async fn send_deletions<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow, last_removal: u64) -> Result<usize, SyncError> {
+    let todo: Vec<(String, String, String)> = {
+        let mut stmt = vault.conn_ref().prepare("SELECT attachment_id, stream_id, ref FROM sync_attachment WHERE state = 'delete'")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?
+    };
+    let keys = super::engine::device_keys(vault.conn_ref())?;
+    let me = vault.device_id().0;
+    let mut sealed = 0;
+    for (id, sid, json) in todo {
+        let (Ok(stream), Ok(att)) = (Uuid::parse_str(&sid), id.parse::<Id>()) else { continue };
+        // `Vault::delete_attachment` left the case's id in `ref`.
+        let Some(case) = serde_json::from_str::<serde_json::Value>(&json).ok().and_then(|v| v.get("case")?.as_str()?.parse::<Id>().ok()) else {
+            continue;
+        };
+        let Some((kv, key)) = sealing_key(vault.conn_ref(), stream, last_removal)? else { continue };
+        let value = serde_json::to_value(AttachmentDeleted { id: att }).map_err(|e| SyncError::Vault(crate::vault::VaultError::Db(e.to_string())))?;
+        let op = Op { id: Id::new(), entity: Entity::Case, entity_id: case, field: ATTACHMENT_DELETED_FIELD.into(), value, hlc: vault.tick()?, device_id: Id(me), based_on: None };
+        let tx = vault.conn_ref().unchecked_transaction()?;
+        let next: i64 = tx.row("SELECT next_dseq FROM sync_team WHERE id = 1", [], |r| r.get(0))?;
+        seal_one(&tx, team, &keys, me, stream, kv, &key, &op, next)?;
+        tx.exec("UPDATE sync_team SET next_dseq = ?1 WHERE id = 1", [next + 1])?;
+        tx.exec("UPDATE sync_attachment SET state = 'purge' WHERE attachment_id = ?1", [&id])?;
+        tx.commit()?;
+        sealed += 1;
+    }
+    // The server's copy: purged once the tombstone is sealed (it is pushed
+    // this round; a device that has not pulled it yet would otherwise find
+    // no blob and keep the reference pending, which the tombstone settles).
+    let purge: Vec<(String, String)> = {
+        let mut stmt = vault.conn_ref().prepare("SELECT attachment_id, stream_id FROM sync_attachment WHERE state = 'purge'")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
+    };
+    for (id, sid) in purge {
+        let (Ok(stream), Ok(blob)) = (Uuid::parse_str(&sid), Uuid::parse_str(&id)) else { continue };
+        match remote.delete_blob(team.team, stream, blob).await {
+            // Purged, already gone, or a server that cannot purge (an older
+            // one): nothing more to do; the tombstone is what matters.
+            Ok(()) | Err(RemoteError::Refused { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        vault.conn_ref().exec("UPDATE sync_attachment SET state = 'deleted' WHERE attachment_id = ?1", [&id])?;
+    }
+    Ok(sealed)
 }
 
 /// Downloads, checks, decrypts and stores the attachments other devices

@@ -88,6 +88,8 @@ pub struct SyncReport {
     /// Attachments uploaded, and downloaded from other devices.
     pub attachments_sent: usize,
     pub attachments_received: usize,
+    /// Attachments deleted here whose deletion was sent to the other devices.
+    pub attachments_deleted: usize,
     /// The edition of a catalog the team distributed, adopted during the round.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog_adopted: Option<String>,
@@ -267,8 +269,10 @@ async fn round<R: Remote>(vault: &mut Vault, remote: &R) -> Result<SyncReport, S
     seal_outbox(vault, &team, &keys, &ms)?;
     let last_removal = ms.latest().map_or(0, |m| m.last_removal());
     report.attachments_sent = super::attachments::upload(vault, remote, &team, last_removal).await?;
+    report.attachments_deleted = super::attachments::send_deletions(vault, remote, &team, last_removal).await?;
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: sealed");
-    upload_keys(vault, remote, &team, &keys, &ms, &needed).await?;
+    let v2 = health.features.iter().any(|f| f == proto::FEATURE_KEY_WRAPS_V2);
+    upload_keys(vault, remote, &team, &keys, &ms, &needed, v2).await?;
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: keys uploaded");
     report.pushed = push_outbox(vault, remote, &team).await?;
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: pushed");
@@ -322,15 +326,32 @@ async fn fetch_keys<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow, ke
         }
     }
     tracing::debug!(fresh = fresh.len(), ms = t.elapsed().as_millis() as u64, "sync: keys filtered");
-    let unwrapped: Vec<Option<StreamKey>> = par_map(&fresh, |wk| {
-        let ok = ms
-            .version(wk.mv)
+    let signed: Vec<bool> = par_map(&fresh, |wk| {
+        ms.version(wk.mv)
             .filter(|_| wk.key_mv <= wk.mv)
             .and_then(|m| m.active_member(wk.signer))
             .and_then(|m| m.verifying_key().ok())
-            .is_some_and(|vk| wk.verify(team.team, &vk).is_ok());
-        if ok { wk.wrapped_bytes().ok().and_then(|w| keys.unwrap(&w)) } else { None }
+            .is_some_and(|vk| wk.verify(team.team, &vk).is_ok())
     });
+    // Format 2: one age file per recipient and round, shared by its wraps;
+    // open each distinct one once (a catch-up of 2,000 files: a handful).
+    let mut distinct: Vec<&str> = fresh.iter().zip(&signed).filter(|(wk, ok)| **ok && wk.sealed.is_some()).map(|(wk, _)| wk.wrapped.as_str()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let keks: std::collections::HashMap<&str, Option<crypto::WrapKey>> =
+        distinct.iter().copied().zip(par_map(&distinct, |w| proto::unb64(w).and_then(|b| keys.unwrap_kek(&b)))).collect();
+    let jobs: Vec<(&WrappedKey, bool)> = fresh.iter().copied().zip(signed).collect();
+    let unwrapped: Vec<Option<StreamKey>> = par_map(&jobs, |(wk, ok)| {
+        if !ok {
+            return None;
+        }
+        match wk.sealed_bytes() {
+            Ok(Some(sealed)) => keks.get(wk.wrapped.as_str())?.as_ref()?.open_key(&sealed, &wk.sealed_aad(team.team)),
+            Ok(None) => wk.wrapped_bytes().ok().and_then(|w| keys.unwrap(&w)),
+            Err(_) => None,
+        }
+    });
+    tracing::debug!(age_files = keks.len(), "sync: distinct age files opened");
     tracing::debug!(ms = t.elapsed().as_millis() as u64, "sync: keys unwrapped");
     let tx = vault.conn_ref().unchecked_transaction()?;
     for (wk, key) in fresh.into_iter().zip(unwrapped) {
@@ -505,7 +526,7 @@ fn apply_page(vault: &Vault, team: &TeamRow, ms: &Memberships, page: &PullPage, 
             continue;
         }
         match try_apply(vault, &tx, &env, now)? {
-            Applied::Ready(op) if op.field == super::attachments::ATTACHMENT_FIELD => {
+            Applied::Ready(op) if super::attachments::is_attachment_op(&op) => {
                 if super::attachments::receive(&tx, &sid, &op)? {
                     counted.pulled += 1;
                 } else {
@@ -760,7 +781,7 @@ fn retry_held(vault: &mut Vault, _team: &TeamRow, report: &mut SyncReport) -> Re
         match try_apply(vault, &tx, &env, now)? {
             Applied::Ready(op) => {
                 tx.exec("DELETE FROM sync_held WHERE stream_id = ?1 AND seq = ?2", params![&sid, seq])?;
-                if op.field != super::attachments::ATTACHMENT_FIELD {
+                if !super::attachments::is_attachment_op(&op) {
                     ready.push(op);
                     report.pulled += 1;
                 } else if super::attachments::receive(&tx, &sid, &op)? {
@@ -943,7 +964,17 @@ pub(crate) fn sealing_key(conn: &Connection, stream: Uuid, last_removal: u64) ->
 }
 
 /// Wraps keys for the members who need them and uploads the wraps.
-async fn upload_keys<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow, keys: &DeviceKeys, ms: &Memberships, needed: &[KeyNeed]) -> Result<(), SyncError> {
+///
+/// `v2`: the server accepts format-2 wraps (one age file per recipient).
+async fn upload_keys<R: Remote>(
+    vault: &mut Vault,
+    remote: &R,
+    team: &TeamRow,
+    keys: &DeviceKeys,
+    ms: &Memberships,
+    needed: &[KeyNeed],
+    v2: bool,
+) -> Result<(), SyncError> {
     let latest = ms.latest().ok_or(SyncError::NoTeam)?;
     let me = vault.device_id().0;
     // What to wrap for whom (database), then wrap and sign on every core.
@@ -979,9 +1010,33 @@ async fn upload_keys<R: Remote>(vault: &mut Vault, remote: &R, team: &TeamRow, k
             jobs.push((need.stream, need.key_version, key_mv as u64, k, m));
         }
     }
-    let wraps: Vec<WrappedKey> = par_map(&jobs, |(stream, kv, key_mv, k, m)| wrap(team, *stream, *kv, *key_mv, latest.version, me, k, m, keys))
+    let wraps: Vec<WrappedKey> = if v2 {
+        // Format 2: one key-encryption key and one age file per recipient
+        // (see `crypto::WrapKey`), then each stream key sealed under it.
+        let mut recipients: Vec<&proto::Member> = jobs.iter().map(|j| j.4).collect();
+        recipients.sort_unstable_by_key(|m| m.device);
+        recipients.dedup_by_key(|m| m.device);
+        let keks: Vec<(crypto::WrapKey, String)> = par_map(&recipients, |m| {
+            let kek = crypto::WrapKey::generate()?;
+            let file = kek.wrap_for(&m.age)?;
+            Some((kek, proto::b64(&file)))
+        })
         .into_iter()
-        .collect::<Result<_, _>>()?;
+        .collect::<Option<_>>()
+        .ok_or(SyncError::Random)?;
+        let by_recipient: std::collections::HashMap<Uuid, &(crypto::WrapKey, String)> =
+            recipients.iter().map(|m| m.device).zip(keks.iter()).collect();
+        par_map(&jobs, |(stream, kv, key_mv, k, m)| {
+            let (kek, file) = by_recipient.get(&m.device).ok_or(SyncError::Random)?;
+            wrap_sealed(team, *stream, *kv, *key_mv, latest.version, me, k, m.device, kek, file, keys)
+        })
+        .into_iter()
+        .collect::<Result<_, _>>()?
+    } else {
+        par_map(&jobs, |(stream, kv, key_mv, k, m)| wrap(team, *stream, *kv, *key_mv, latest.version, me, k, m, keys))
+            .into_iter()
+            .collect::<Result<_, _>>()?
+    };
     tracing::debug!(wraps = wraps.len(), "sync: keys wrapped");
     for chunk in wraps.chunks(500) {
         remote.put_keys(team.team, &PutKeys { keys: chunk.to_vec() }).await?;
@@ -1010,6 +1065,26 @@ pub(crate) fn wrap(
 ) -> Result<WrappedKey, SyncError> {
     let w = key.wrap_for(&to.age).ok_or(SyncError::Random)?;
     Ok(WrappedKey::sign(team.team, stream, kv, to.device, key_mv, mv, me, &w, keys.signing()))
+}
+
+/// A format-2 wrap: `key` sealed under the recipient's key-encryption key
+/// of this round, whose age file (`file`, base64) every wrap shares.
+#[allow(clippy::too_many_arguments)]
+fn wrap_sealed(
+    team: &TeamRow,
+    stream: Uuid,
+    kv: u32,
+    key_mv: u64,
+    mv: u64,
+    me: Uuid,
+    key: &StreamKey,
+    recipient: Uuid,
+    kek: &crypto::WrapKey,
+    file: &str,
+    keys: &DeviceKeys,
+) -> Result<WrappedKey, SyncError> {
+    let sealed = kek.seal_key(key, &WrappedKey::sealed_aad_for(team.team, stream, kv, recipient, key_mv)).ok_or(SyncError::Random)?;
+    WrappedKey::sign_sealed(team.team, stream, kv, recipient, key_mv, mv, me, file, &sealed, keys.signing()).map_err(|_| SyncError::Random)
 }
 
 /// Pushes the sealed outbox in order; returns how many ops the server newly stored.

@@ -180,4 +180,8 @@ impl Remote for HttpRemote {
     async fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<Vec<u8>, RemoteError> {
         self.send_raw(reqwest::Method::GET, &format!("/v1/teams/{team}/streams/{stream}/blobs/{id}"), Vec::new(), "").await
     }
+
+    async fn delete_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> Result<(), RemoteError> {
+        self.send_raw(reqwest::Method::DELETE, &format!("/v1/teams/{team}/streams/{stream}/blobs/{id}"), Vec::new(), "").await.map(|_| ())
+    }
 }

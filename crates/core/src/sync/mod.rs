@@ -91,6 +91,8 @@ pub trait Remote: Send + Sync {
     /// Stores an opaque blob (an encrypted attachment) of a stream.
     fn put_blob(&self, team: Uuid, stream: Uuid, id: Uuid, bytes: &[u8]) -> impl Future<Output = Result<(), RemoteError>> + Send;
     fn get_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> impl Future<Output = Result<Vec<u8>, RemoteError>> + Send;
+    /// Purges a blob of a stream (an attachment deleted by a tombstone).
+    fn delete_blob(&self, team: Uuid, stream: Uuid, id: Uuid) -> impl Future<Output = Result<(), RemoteError>> + Send;
 }
 
 /// A request to the server failed.

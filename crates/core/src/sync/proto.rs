@@ -48,6 +48,7 @@ pub const MAX_PUSH_OPS: usize = 1000;
 
 const DOMAIN_OP: &[u8] = b"sesame-op-v1\0";
 const DOMAIN_KEY: &[u8] = b"sesame-key-v1\0";
+const DOMAIN_KEY_V2: &[u8] = b"sesame-key-v2\0";
 const DOMAIN_DOC: &[u8] = b"sesame-doc-v1\0";
 const DOMAIN_REQ: &[u8] = b"sesame-req-v1\0";
 
@@ -425,16 +426,24 @@ pub struct WrappedKey {
     /// active member in it).
     pub mv: u64,
     pub signer: Uuid,
-    /// The age file, base64.
+    /// The age file, base64. Format 1 (no `sealed`): the stream key itself.
+    /// Format 2 (`sealed` present): the round's key-encryption key for this
+    /// recipient, shared by every wrap made for them in that round.
     pub wrapped: String,
+    /// Format 2 only: the stream key under the key-encryption key
+    /// (XChaCha20-Poly1305: 24-byte nonce, ciphertext), base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
     pub sig: String,
 }
 
 impl WrappedKey {
     #[allow(clippy::too_many_arguments)]
-    fn message(team: Uuid, stream: Uuid, kv: u32, recipient: Uuid, key_mv: u64, mv: u64, signer: Uuid, wrapped: &[u8]) -> Vec<u8> {
-        let mut m = Vec::with_capacity(DOMAIN_KEY.len() + 16 * 4 + 12 + wrapped.len());
-        m.extend_from_slice(DOMAIN_KEY);
+    fn message(team: Uuid, stream: Uuid, kv: u32, recipient: Uuid, key_mv: u64, mv: u64, signer: Uuid, wrapped: &[u8], sealed: Option<&[u8]>) -> Vec<u8> {
+        let mut m = Vec::with_capacity(DOMAIN_KEY_V2.len() + 16 * 4 + 12 + wrapped.len() + sealed.map_or(0, |s| s.len() + 8));
+        // Format 2 is signed under its own domain: a format-2 wrap can never
+        // pass for a format-1 one (whose age file would hold the stream key).
+        m.extend_from_slice(if sealed.is_some() { DOMAIN_KEY_V2 } else { DOMAIN_KEY });
         m.extend_from_slice(team.as_bytes());
         m.extend_from_slice(stream.as_bytes());
         m.extend_from_slice(&kv.to_be_bytes());
@@ -442,13 +451,20 @@ impl WrappedKey {
         m.extend_from_slice(&key_mv.to_be_bytes());
         m.extend_from_slice(&mv.to_be_bytes());
         m.extend_from_slice(signer.as_bytes());
-        m.extend_from_slice(wrapped);
+        if let Some(sealed) = sealed {
+            m.extend_from_slice(&(wrapped.len() as u64).to_be_bytes());
+            m.extend_from_slice(wrapped);
+            m.extend_from_slice(sealed);
+        } else {
+            m.extend_from_slice(wrapped);
+        }
         m
     }
 
+    /// A format-1 wrap: the age file holds the stream key.
     #[allow(clippy::too_many_arguments)]
     pub fn sign(team: Uuid, stream: Uuid, key_version: u32, recipient: Uuid, key_mv: u64, mv: u64, signer: Uuid, wrapped: &[u8], key: &SigningKey) -> Self {
-        let sig = key.sign(&Self::message(team, stream, key_version, recipient, key_mv, mv, signer, wrapped));
+        let sig = key.sign(&Self::message(team, stream, key_version, recipient, key_mv, mv, signer, wrapped, None));
         WrappedKey {
             stream,
             key_version,
@@ -457,17 +473,72 @@ impl WrappedKey {
             mv,
             signer,
             wrapped: STANDARD.encode(wrapped),
+            sealed: None,
             sig: STANDARD.encode(sig.to_bytes()),
         }
+    }
+
+    /// A format-2 wrap: `wrapped` is the age file of the round's
+    /// key-encryption key, `sealed` the stream key under it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sign_sealed(
+        team: Uuid,
+        stream: Uuid,
+        key_version: u32,
+        recipient: Uuid,
+        key_mv: u64,
+        mv: u64,
+        signer: Uuid,
+        wrapped_b64: &str,
+        sealed: &[u8],
+        key: &SigningKey,
+    ) -> Result<Self, ProtoError> {
+        let wrapped = STANDARD.decode(wrapped_b64).map_err(|_| ProtoError::Malformed("wrapped key"))?;
+        let sig = key.sign(&Self::message(team, stream, key_version, recipient, key_mv, mv, signer, &wrapped, Some(sealed)));
+        Ok(WrappedKey {
+            stream,
+            key_version,
+            recipient,
+            key_mv,
+            mv,
+            signer,
+            wrapped: wrapped_b64.to_owned(),
+            sealed: Some(STANDARD.encode(sealed)),
+            sig: STANDARD.encode(sig.to_bytes()),
+        })
     }
 
     pub fn wrapped_bytes(&self) -> Result<Vec<u8>, ProtoError> {
         STANDARD.decode(&self.wrapped).map_err(|_| ProtoError::Malformed("wrapped key"))
     }
 
+    /// Format 2's sealed stream key, if this is a format-2 wrap.
+    pub fn sealed_bytes(&self) -> Result<Option<Vec<u8>>, ProtoError> {
+        self.sealed.as_deref().map(|s| STANDARD.decode(s).map_err(|_| ProtoError::Malformed("wrapped key"))).transpose()
+    }
+
+    /// The associated data of format 2's sealed stream key: the wrap's
+    /// metadata, so a sealed key cannot be moved to another stream, version
+    /// or recipient.
+    pub fn sealed_aad(&self, team: Uuid) -> Vec<u8> {
+        Self::sealed_aad_for(team, self.stream, self.key_version, self.recipient, self.key_mv)
+    }
+
+    pub fn sealed_aad_for(team: Uuid, stream: Uuid, kv: u32, recipient: Uuid, key_mv: u64) -> Vec<u8> {
+        let mut m = Vec::with_capacity(DOMAIN_KEY_V2.len() + 16 * 3 + 12);
+        m.extend_from_slice(DOMAIN_KEY_V2);
+        m.extend_from_slice(team.as_bytes());
+        m.extend_from_slice(stream.as_bytes());
+        m.extend_from_slice(&kv.to_be_bytes());
+        m.extend_from_slice(recipient.as_bytes());
+        m.extend_from_slice(&key_mv.to_be_bytes());
+        m
+    }
+
     pub fn verify(&self, team: Uuid, signer: &VerifyingKey) -> Result<(), ProtoError> {
         let sig = decode_sig(&self.sig).ok_or(ProtoError::Malformed("wrapped key"))?;
-        let m = Self::message(team, self.stream, self.key_version, self.recipient, self.key_mv, self.mv, self.signer, &self.wrapped_bytes()?);
+        let sealed = self.sealed_bytes()?;
+        let m = Self::message(team, self.stream, self.key_version, self.recipient, self.key_mv, self.mv, self.signer, &self.wrapped_bytes()?, sealed.as_deref());
         signer.verify_strict(&m, &sig).map_err(|_| ProtoError::BadSignature("wrapped key"))
     }
 }
@@ -621,7 +692,16 @@ pub struct Health {
     /// The server's clock, so a device can sign requests in server time
     /// and notice when its own clock is far off.
     pub time_ms: u64,
+    /// What this server accepts beyond the first protocol (absent from
+    /// older servers: then empty). See [`FEATURE_KEY_WRAPS_V2`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
 }
+
+/// The server accepts format-2 wrapped keys ([`WrappedKey::sealed`]). A
+/// device writes format 2 only to a server that says so (an older server
+/// would refuse the wraps); it reads both formats from any server.
+pub const FEATURE_KEY_WRAPS_V2: &str = "key-wraps-v2";
 
 /// `POST /v1/teams`: a new team and its first membership version.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -147,11 +147,22 @@ impl Vault {
     }
 
     /// Deletes one attachment; its pages are overwritten (`secure_delete`).
+    /// When it went through sync (sent from here or received), the deletion
+    /// is marked for the next round in the same transaction: a tombstone
+    /// then removes it from the other devices and the server
+    /// (`sync::attachments`).
     pub fn delete_attachment(&mut self, id: Id) -> Result<(), VaultError> {
-        let n = self.conn.execute("DELETE FROM attachment WHERE id = ?1", [id.to_string()])?;
-        if n == 0 {
+        let tx = self.conn.transaction()?;
+        let case: Option<String> = tx.query_row("SELECT case_id FROM attachment WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
+        let Some(case) = case else {
             return Err(VaultError::NotFound { entity: "attachment", id: id.to_string() });
-        }
+        };
+        tx.execute("DELETE FROM attachment WHERE id = ?1", [id.to_string()])?;
+        tx.execute(
+            "UPDATE sync_attachment SET state = 'delete', ref = ?2 WHERE attachment_id = ?1 AND state IN ('sealed', 'received')",
+            rusqlite::params![id.to_string(), serde_json::json!({ "case": case }).to_string()],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 }

@@ -45,6 +45,12 @@ impl DbKey {
         Ok(DbKey(k))
     }
 
+    /// A second copy, for a second handle on the same vault
+    /// ([`super::Vault::reopen`]); zeroized on drop like the first.
+    pub(crate) fn duplicate(&self) -> Self {
+        DbKey(Zeroizing::new(*self.0))
+    }
+
     /// The `PRAGMA key` statement for SQLCipher: a raw key given in hex, so
     /// SQLCipher skips its own (here pointless) key derivation.
     pub(crate) fn pragma(&self) -> Zeroizing<String> {

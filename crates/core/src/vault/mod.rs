@@ -105,8 +105,17 @@ pub struct Vault {
     dir: PathBuf,
     conn: Connection,
     device_id: Id,
-    hlc: HlcClock<Arc<dyn Clock>>,
+    /// Shared with the handles [`Vault::reopen`] makes, so that every op
+    /// this device writes, whichever handle writes it, is stamped after
+    /// every op any of them has seen.
+    hlc: Arc<HlcClock<Arc<dyn Clock>>>,
     opts: Options,
+    /// The database key, kept only so that [`Vault::reopen`] can open a
+    /// second connection without asking the passphrase again (SQLCipher
+    /// holds it in memory for the connection anyway). Shared by the
+    /// handles, zeroized when the last one is dropped (locked). `None`:
+    /// the benchmarks' unencrypted database.
+    key: Option<Arc<DbKey>>,
 }
 
 impl Vault {
@@ -161,10 +170,14 @@ impl Vault {
                 .map_err(|_| VaultError::Random)?;
             // The marker is written last: a folder without it is an unfinished init.
             write_atomic(&dir.join(MARKER), &marker)?;
-            Ok(conn)
+            Ok((conn, key))
         })();
         match created {
-            Ok(conn) => Vault::from_conn(dir, conn, opts),
+            Ok((conn, key)) => {
+                let mut v = Vault::from_conn(dir, conn, opts)?;
+                v.key = Some(Arc::new(key));
+                Ok(v)
+            }
             Err(e) => {
                 // Leave the folder as we found it (empty), so init can be retried.
                 for f in [MARKER, KEY_PASSPHRASE, KEY_RECOVERY, DB, "vault.db-wal", "vault.db-shm"] {
@@ -248,7 +261,36 @@ impl Vault {
         let mut conn = Connection::open_with_flags(&db, flags)
             .map_err(|_| VaultError::Damaged { file: db.clone(), why: "open failed" })?;
         prepare(&mut conn, Some(key), &db)?;
-        Vault::from_conn(dir, conn, opts)
+        let mut v = Vault::from_conn(dir, conn, opts)?;
+        v.key = Some(Arc::new(key.duplicate()));
+        Ok(v)
+    }
+
+    /// A second handle on this vault: its own SQLCipher connection, the
+    /// same key (no passphrase, no KDF) and the same hybrid logical clock.
+    ///
+    /// Why: the desktop app syncs in the background on its own handle, so
+    /// that a network round never holds the lock the window's commands
+    /// wait on. The database is in WAL mode: readers never wait, writers
+    /// take turns (`busy_timeout`), and every write is one short
+    /// transaction. Locking drops every handle; the key is zeroized with
+    /// the last one.
+    pub fn reopen(&self) -> Result<Vault, VaultError> {
+        let db = match self.key {
+            Some(_) => self.dir.join(DB),
+            None => self.dir.join("plain-benchmark.db"),
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&db, flags).map_err(|_| VaultError::Damaged { file: db.clone(), why: "open failed" })?;
+        prepare(&mut conn, self.key.as_deref(), &db)?;
+        Ok(Vault {
+            dir: self.dir.clone(),
+            conn,
+            device_id: self.device_id,
+            hlc: self.hlc.clone(),
+            opts: self.opts.clone(),
+            key: self.key.clone(),
+        })
     }
 
     /// An UNENCRYPTED database with the same schema and settings, for the
@@ -271,8 +313,8 @@ impl Vault {
             .map_err(|_| VaultError::Damaged { file: dir.join(DB), why: "no device id" })?;
         let last: Option<String> = conn.query_row("SELECT max(hlc) FROM op", [], |r| r.get(0))?;
         let last: Hlc = last.and_then(|s| s.parse().ok()).unwrap_or_default();
-        let hlc = HlcClock::new(opts.clock.clone(), last, opts.max_drift_ms);
-        Ok(Vault { dir: dir.to_owned(), conn, device_id, hlc, opts })
+        let hlc = Arc::new(HlcClock::new(opts.clock.clone(), last, opts.max_drift_ms));
+        Ok(Vault { dir: dir.to_owned(), conn, device_id, hlc, opts, key: None })
     }
 
     /// The vault's folder.

@@ -132,6 +132,20 @@ impl Vault {
         }
     }
 
+    /// Settles a conflict with a value the person typed rather than picked:
+    /// parsed and checked like the same field in a form (refused next to
+    /// the field otherwise), then written by [`Vault::resolve_conflict`].
+    pub fn resolve_conflict_text(&mut self, entity_id: Id, field: &str, text: &str) -> Result<(), VaultError> {
+        let entity: Option<String> = self
+            .conn
+            .query_row("SELECT entity FROM sync_conflict WHERE entity_id = ?1 AND field = ?2", params![entity_id.to_string(), field], |r| r.get(0))
+            .optional()?;
+        let entity: Entity = entity.ok_or_else(|| VaultError::NotFound { entity: "conflict", id: format!("{entity_id}/{field}") })?.parse()?;
+        let mut values = self.parse_fields(entity, &[(field, text)], false)?;
+        let value = values.pop().map(|(_, v)| v).unwrap_or(Value::Null);
+        self.resolve_conflict(entity_id, field, value)
+    }
+
     fn parse_fields<'a>(
         &self,
         entity: Entity,
