@@ -115,20 +115,24 @@ impl AppState {
     /// vault that is tens of thousands of lines the shell need not hold.
     pub fn digest(&self) -> Result<Arc<Digest>, AppError> {
         let today = self.clock.today();
-        self.with_vault(|v| {
+        let (digest, fresh) = self.with_vault(|v| {
             let key = (today, v.generation()?);
             let mut cached = guard(&self.digest);
             if let Some(c) = cached.as_ref().filter(|c| c.key == key) {
-                return Ok(c.digest.clone());
+                return Ok((c.digest.clone(), false));
             }
             let agenda = followup::agenda(v, &self.catalog, today, crate::app::TODAY_HORIZON_DAYS)?;
             let digest = Arc::new(crate::app::digest(self, today, agenda));
-            // The agenda's many small allocations are freed now: give the
-            // pages back to the system rather than keep them in the heap.
-            crate::memory::trim();
             *cached = Some(CachedDigest { key, digest: digest.clone() });
-            Ok(digest)
-        })
+            Ok((digest, true))
+        })?;
+        if fresh {
+            // The agenda's many small allocations are freed now: give the
+            // pages back to the system (after the vault is released, so that
+            // the page's calls need not wait for it).
+            crate::memory::trim();
+        }
+        Ok(digest)
     }
 
     /// Runs `f` on the vault, for a write that cannot change the agenda

@@ -203,77 +203,115 @@ pub fn initials(a: &Applicant) -> String {
 /// documents…), manual deadlines, and cases with missing documents.
 pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: u32) -> Result<Vec<AgendaItem>, FollowupError> {
     let horizon = today + chrono::Days::new(u64::from(horizon_days));
-    let past_limit = today - chrono::Days::new(u64::from(horizon_days));
     // Everything is read once, up front: a vault of 10,000 applicants has
     // some 15,000 cases, and a query per case would dominate start-up.
-    let people = vault.applicant_briefs()?;
-    let mut documents = vault.documents_by_case()?;
-    let mut manual = vault.pending_deadlines_by_case(horizon)?;
-    // Checklists depend on the procedure, flags and département only (all
-    // computed on `today`): a few dozen distinct ones for thousands of cases.
-    let mut checklists: HashMap<(String, String, Option<String>), Option<Checklist>> = HashMap::new();
-    let mut out = Vec::new();
-    for case in vault.cases(None)? {
-        if matches!(case.status, CaseStatus::Closed) {
-            continue;
-        }
-        let Some(person) = people.get(&case.applicant_id) else { continue };
-        let docs = documents.remove(&case.id).unwrap_or_default();
-        let key = (case.procedure.clone(), serde_json::to_string(&case_flags(&case)).unwrap_or_default(), case.department.clone());
-        let checklist = checklists.entry(key).or_insert_with(|| checklist_of(catalog, &case, "fr", today).ok()).as_ref();
-        let line = |urgency, due, what| AgendaItem {
-            urgency,
-            due,
-            case_id: case.id,
-            applicant_id: case.applicant_id,
-            initials: person.initials.clone(),
-            procedure: case.procedure.clone(),
-            what,
-        };
-        // A case whose stored facts are broken still shows its documents and
-        // manual deadlines; its computed deadlines are skipped, and the case
-        // screen says why.
-        if let Ok(facts) = facts_from_parts(catalog, &case, today, person.birth_date, &docs, checklist) {
-            for d in rules::compute(&facts) {
-                let due = d.due.date();
-                let urgency = if d.kind == Kind::Alert {
-                    Urgency::Now
-                } else if due < today {
-                    // A past deadline is overdue for `horizon_days`, then it is
-                    // history (shown on the case, not on Today). A window that
-                    // opened in the past is no action at all.
-                    if d.id == DeadlineId::RenewalWindowOpens || due < past_limit {
-                        continue;
-                    }
-                    Urgency::Now
-                } else if due <= horizon {
-                    Urgency::Soon
-                } else {
-                    continue;
-                };
-                out.push(line(urgency, due, AgendaWhat::Rule { deadline: d }));
-            }
-        }
-        for d in manual.remove(&case.id).unwrap_or_default() {
-            let urgency = if d.due < today { Urgency::Now } else { Urgency::Soon };
-            out.push(line(urgency, d.due, AgendaWhat::Manual { id: d.id, title: d.title }));
-        }
-        if matches!(case.status, CaseStatus::Preparing | CaseStatus::Incomplete)
-            && let Some(checklist) = checklist
-        {
-            // Counted in place: cloning every checklist line of thousands of
-            // cases costs more than the rest of the agenda.
-            let recorded: HashMap<&str, DocStatus> = docs.iter().map(|d| (d.doc_type.as_str(), d.status)).collect();
-            let status = |id: &str| recorded.get(id).copied().unwrap_or(DocStatus::Missing);
-            let missing = checklist.items.iter().filter(|i| matches!(status(&i.id), DocStatus::Missing | DocStatus::Requested)).count();
-            let stale = checklist.items.iter().filter(|i| status(&i.id) == DocStatus::Stale).count();
-            if missing + stale > 0 {
-                out.push(line(Urgency::Soon, today, AgendaWhat::Documents { missing, stale }));
-            }
-        }
-    }
+    let parts = AgendaParts {
+        catalog,
+        today,
+        horizon,
+        past_limit: today - chrono::Days::new(u64::from(horizon_days)),
+        people: vault.applicant_briefs()?,
+        documents: vault.documents_by_case()?,
+        manual: vault.pending_deadlines_by_case(horizon)?,
+    };
+    let cases: Vec<Case> = vault.cases(None)?.into_iter().filter(|c| !matches!(c.status, CaseStatus::Closed)).collect();
+    // The rules run per case, with nothing shared but what was read: on
+    // two cores, each takes half of the cases (in order, so the result is
+    // the same as one pass). A small vault is not worth a thread.
+    let mut out = if cases.len() >= 200 {
+        let (first, second) = cases.split_at(cases.len() / 2);
+        std::thread::scope(|s| {
+            let other = s.spawn(|| parts.lines(second));
+            let mut out = parts.lines(first);
+            // A panic in the other half is a bug: propagate it as one.
+            out.extend(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            out
+        })
+    } else {
+        parts.lines(&cases)
+    };
     out.sort_by_key(|i| (i.urgency, i.rank(), i.due));
     Ok(out)
+}
+
+/// What [`agenda`] read from the vault, shared by the threads that turn
+/// cases into lines.
+struct AgendaParts<'a> {
+    catalog: &'a Catalog,
+    today: NaiveDate,
+    horizon: NaiveDate,
+    past_limit: NaiveDate,
+    people: HashMap<Id, crate::vault::ApplicantBrief>,
+    documents: HashMap<Id, Vec<DocumentItem>>,
+    manual: HashMap<Id, Vec<crate::domain::Deadline>>,
+}
+
+impl AgendaParts<'_> {
+    /// The agenda lines of `cases`, in their order (unsorted).
+    fn lines(&self, cases: &[Case]) -> Vec<AgendaItem> {
+        let (catalog, today, horizon, past_limit) = (self.catalog, self.today, self.horizon, self.past_limit);
+        // Checklists depend on the procedure, flags and département only (all
+        // computed on `today`): a few dozen distinct ones for thousands of cases.
+        let mut checklists: HashMap<(String, String, Option<String>), Option<Checklist>> = HashMap::new();
+        let mut out = Vec::new();
+        for case in cases {
+            let Some(person) = self.people.get(&case.applicant_id) else { continue };
+            let docs: &[DocumentItem] = self.documents.get(&case.id).map_or(&[], Vec::as_slice);
+            let key = (case.procedure.clone(), serde_json::to_string(&case_flags(case)).unwrap_or_default(), case.department.clone());
+            let checklist = checklists.entry(key).or_insert_with(|| checklist_of(catalog, case, "fr", today).ok()).as_ref();
+            let line = |urgency, due, what| AgendaItem {
+                urgency,
+                due,
+                case_id: case.id,
+                applicant_id: case.applicant_id,
+                initials: person.initials.clone(),
+                procedure: case.procedure.clone(),
+                what,
+            };
+            // A case whose stored facts are broken still shows its documents and
+            // manual deadlines; its computed deadlines are skipped, and the case
+            // screen says why.
+            if let Ok(facts) = facts_from_parts(catalog, case, today, person.birth_date, docs, checklist) {
+                for d in rules::compute(&facts) {
+                    let due = d.due.date();
+                    let urgency = if d.kind == Kind::Alert {
+                        Urgency::Now
+                    } else if due < today {
+                        // A past deadline is overdue for `horizon_days`, then it is
+                        // history (shown on the case, not on Today). A window that
+                        // opened in the past is no action at all.
+                        if d.id == DeadlineId::RenewalWindowOpens || due < past_limit {
+                            continue;
+                        }
+                        Urgency::Now
+                    } else if due <= horizon {
+                        Urgency::Soon
+                    } else {
+                        continue;
+                    };
+                    out.push(line(urgency, due, AgendaWhat::Rule { deadline: d }));
+                }
+            }
+            for d in self.manual.get(&case.id).map_or(&[][..], Vec::as_slice) {
+                let urgency = if d.due < today { Urgency::Now } else { Urgency::Soon };
+                out.push(line(urgency, d.due, AgendaWhat::Manual { id: d.id, title: d.title.clone() }));
+            }
+            if matches!(case.status, CaseStatus::Preparing | CaseStatus::Incomplete)
+                && let Some(checklist) = checklist
+            {
+                // Counted in place: cloning every checklist line of thousands of
+                // cases costs more than the rest of the agenda.
+                let recorded: HashMap<&str, DocStatus> = docs.iter().map(|d| (d.doc_type.as_str(), d.status)).collect();
+                let status = |id: &str| recorded.get(id).copied().unwrap_or(DocStatus::Missing);
+                let missing = checklist.items.iter().filter(|i| matches!(status(&i.id), DocStatus::Missing | DocStatus::Requested)).count();
+                let stale = checklist.items.iter().filter(|i| status(&i.id) == DocStatus::Stale).count();
+                if missing + stale > 0 {
+                    out.push(line(Urgency::Soon, today, AgendaWhat::Documents { missing, stale }));
+                }
+            }
+        }
+        out
+    }
 }
 
 impl AgendaItem {

@@ -73,6 +73,8 @@ fn the_agenda_agrees_with_each_case_screen() {
     let today = v.today();
     let procs = sesame_core::demo::procedures(&catalog, today);
     sesame_core::demo::fill(&mut v, 150, 11, &procs).unwrap();
+    let open = v.cases(None).unwrap().iter().filter(|c| c.status != CaseStatus::Closed).count();
+    assert!(open >= 200, "enough open cases ({open}) for the agenda to split them over two threads");
     let horizon = 30;
     let agenda = followup::agenda(&v, &catalog, today, horizon).unwrap();
     assert!(agenda.len() > 100, "a demo vault has work to do: {}", agenda.len());
