@@ -145,7 +145,11 @@ impl AppState {
             let before = v.generation()?;
             let out = f(v)?;
             let after = v.generation()?;
-            if let Some(c) = guard(&self.digest).as_mut().filter(|c| c.key.1 == before) {
+            // Re-keyed only if no other connection (the sync worker) wrote
+            // meanwhile: its changes may well change Today.
+            if before.only_own_writes_until(after)
+                && let Some(c) = guard(&self.digest).as_mut().filter(|c| c.key.1 == before)
+            {
                 c.key.1 = after;
             }
             Ok(out)

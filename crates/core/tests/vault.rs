@@ -342,7 +342,11 @@ fn the_generation_moves_with_every_write_and_only_then() {
     let g2 = v.generation().unwrap();
     let mut other = Vault::unlock(&dir, &pass(PASS), opts()).unwrap();
     add(&mut other, "Ngoma", "Aïcha");
-    assert_ne!(v.generation().unwrap(), g2, "another connection's write must change the generation");
+    let g3 = v.generation().unwrap();
+    assert_ne!(g3, g2, "another connection's write must change the generation");
+    assert!(!g2.only_own_writes_until(g3), "that write was not this handle's");
+    v.update(Entity::Applicant, id, &[("birth_date", "1990-03-01")]).unwrap();
+    assert!(g3.only_own_writes_until(v.generation().unwrap()), "this one was");
 }
 
 /// A second handle (the desktop app's background sync) sees the first's

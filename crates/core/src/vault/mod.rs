@@ -356,6 +356,14 @@ pub struct Generation {
     other: i64,
 }
 
+impl Generation {
+    /// True when nothing but this handle's own writes happened between
+    /// `self` and `later` (no other connection committed in between).
+    pub fn only_own_writes_until(self, later: Generation) -> bool {
+        self.other == later.other
+    }
+}
+
 impl ParseContext for Vault {
     fn today(&self) -> chrono::NaiveDate {
         Vault::today(self)
