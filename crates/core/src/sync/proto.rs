@@ -437,6 +437,36 @@ pub struct WrappedKey {
     pub sig: String,
 }
 
+/// What both wrap formats sign besides the key material itself.
+struct WrapHead {
+    team: Uuid,
+    stream: Uuid,
+    key_version: u32,
+    recipient: Uuid,
+    key_mv: u64,
+    mv: u64,
+    signer: Uuid,
+}
+
+impl WrapHead {
+    /// Signs the wrap (format 2 when `sealed` is given) and builds it.
+    fn signed(self, wrapped: &[u8], wrapped_b64: String, sealed: Option<&[u8]>, key: &SigningKey) -> WrappedKey {
+        let WrapHead { team, stream, key_version, recipient, key_mv, mv, signer } = self;
+        let sig = key.sign(&WrappedKey::message(team, stream, key_version, recipient, key_mv, mv, signer, wrapped, sealed));
+        WrappedKey {
+            stream,
+            key_version,
+            recipient,
+            key_mv,
+            mv,
+            signer,
+            wrapped: wrapped_b64,
+            sealed: sealed.map(|s| STANDARD.encode(s)),
+            sig: STANDARD.encode(sig.to_bytes()),
+        }
+    }
+}
+
 impl WrappedKey {
     #[allow(clippy::too_many_arguments)]
     fn message(team: Uuid, stream: Uuid, kv: u32, recipient: Uuid, key_mv: u64, mv: u64, signer: Uuid, wrapped: &[u8], sealed: Option<&[u8]>) -> Vec<u8> {
@@ -464,18 +494,8 @@ impl WrappedKey {
     /// A format-1 wrap: the age file holds the stream key.
     #[allow(clippy::too_many_arguments)]
     pub fn sign(team: Uuid, stream: Uuid, key_version: u32, recipient: Uuid, key_mv: u64, mv: u64, signer: Uuid, wrapped: &[u8], key: &SigningKey) -> Self {
-        let sig = key.sign(&Self::message(team, stream, key_version, recipient, key_mv, mv, signer, wrapped, None));
-        WrappedKey {
-            stream,
-            key_version,
-            recipient,
-            key_mv,
-            mv,
-            signer,
-            wrapped: STANDARD.encode(wrapped),
-            sealed: None,
-            sig: STANDARD.encode(sig.to_bytes()),
-        }
+        let head = WrapHead { team, stream, key_version, recipient, key_mv, mv, signer };
+        head.signed(wrapped, STANDARD.encode(wrapped), None, key)
     }
 
     /// A format-2 wrap: `wrapped` is the age file of the round's
@@ -494,18 +514,8 @@ impl WrappedKey {
         key: &SigningKey,
     ) -> Result<Self, ProtoError> {
         let wrapped = STANDARD.decode(wrapped_b64).map_err(|_| ProtoError::Malformed("wrapped key"))?;
-        let sig = key.sign(&Self::message(team, stream, key_version, recipient, key_mv, mv, signer, &wrapped, Some(sealed)));
-        Ok(WrappedKey {
-            stream,
-            key_version,
-            recipient,
-            key_mv,
-            mv,
-            signer,
-            wrapped: wrapped_b64.to_owned(),
-            sealed: Some(STANDARD.encode(sealed)),
-            sig: STANDARD.encode(sig.to_bytes()),
-        })
+        let head = WrapHead { team, stream, key_version, recipient, key_mv, mv, signer };
+        Ok(head.signed(&wrapped, wrapped_b64.to_owned(), Some(sealed), key))
     }
 
     pub fn wrapped_bytes(&self) -> Result<Vec<u8>, ProtoError> {
