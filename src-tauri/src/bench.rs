@@ -5,7 +5,8 @@
 //!   loaded (its first `bench_mark`), the shell unlocks as the Unlock
 //!   button does (the KDF timed apart), the page shows Today and calls
 //!   `bench_mark("today")`; the shell prints the timings and, with
-//!   `SESAME_BENCH_FILES=N`, opens N case files, prints its resident memory,
+//!   `SESAME_BENCH_FILES=N`, opens N case files (Today's first, as a
+//!   volunteer would), prints its resident memory,
 //!   and exits.
 //! - `SESAME_BENCH=empty`: the page calls `bench_mark("empty")` as soon as
 //!   it is loaded, without touching the vault: the floor of an empty window.
@@ -110,7 +111,13 @@ pub async fn bench_mark(app: AppHandle, state: State<'_, AppState>, screen: Stri
     static FILES_START: OnceLock<Instant> = OnceLock::new();
     if screen == "files" {
         let ms = FILES_START.get().map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
-        println!("bench files: ms={ms:.0} rss_kib={} tree_rss_kib={}", rss_kib(), tree_rss_kib());
+        println!(
+            "bench files: ms={ms:.0} rss_kib={} anon_kib={} file_kib={} tree_rss_kib={}",
+            rss_kib(),
+            status_field("self", "RssAnon:").unwrap_or(0),
+            status_field("self", "RssFile:").unwrap_or(0),
+            tree_rss_kib()
+        );
         app.exit(0);
         return Ok(BenchAnswer { exit: true, open: Vec::new() });
     }
@@ -130,8 +137,13 @@ pub async fn bench_mark(app: AppHandle, state: State<'_, AppState>, screen: Stri
         tree_rss_kib()
     );
     if let Some(n) = std::env::var("SESAME_BENCH_FILES").ok().and_then(|n| n.parse::<usize>().ok()) {
-        let open: Vec<String> =
-            state.with_vault(|v| Ok(v.cases(None)?.into_iter().take(n).map(|c| c.id.to_string()).collect()))?;
+        // The files a volunteer opens from Today: its lines' cases, in order.
+        let mut open: Vec<String> = Vec::new();
+        for line in &state.digest()?.today.items {
+            if open.len() < n && !open.contains(&line.case_id) {
+                open.push(line.case_id.clone());
+            }
+        }
         let _ = FILES_START.set(Instant::now());
         return Ok(BenchAnswer { exit: false, open });
     }

@@ -6,13 +6,14 @@
 //! a case's checklist and `sesame case deadlines` all come from here.
 
 use crate::catalog::{Catalog, CatalogError, Checklist, ChecklistItem};
-use crate::domain::{Applicant, Case, CaseStatus, DocStatus, DocumentItem, Id};
+use crate::domain::{Applicant, Case, CaseStatus, DocStatus, DocumentItem, Id, IdMap};
 use crate::rules::{self, Deadline, DeadlineId, Facts, Kind, RulesError};
 use crate::vault::{KnownIds, Vault, VaultError};
 use chrono::NaiveDate;
 use serde::Serialize;
-use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Following a case failed.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +54,8 @@ pub fn case_facts(vault: &Vault, catalog: &Catalog, case: &Case, today: NaiveDat
     let birth = if needs("birth_date") { vault.applicant(case.applicant_id)?.birth_date } else { None };
     let docs = if needs("documents") { vault.documents(case.id)? } else { Vec::new() };
     let checklist = if needs("documents") { checklist_of(catalog, case, "fr", today).ok() } else { None };
-    facts_from_parts(catalog, case, today, birth, &docs, checklist.as_ref())
+    let kinds = ProcedureKinds::of(catalog, &case.procedure);
+    facts_from_parts(case, today, birth, &docs, checklist.as_ref(), &kinds)
 }
 
 /// The checklist the catalog gives for a case on `today`, in `lang`.
@@ -61,55 +63,63 @@ fn checklist_of(catalog: &Catalog, case: &Case, lang: &str, today: NaiveDate) ->
     catalog.checklist_for(&case.procedure, lang, &case_flags(case), today, case.department.as_deref())
 }
 
+/// What the catalog says a procedure is, in the rules engine's words.
+#[derive(Debug, Default)]
+struct ProcedureKinds {
+    /// The request kind; none for naturalisation, which has no deadline rule.
+    request: Option<String>,
+    regime: Option<String>,
+}
+
+impl ProcedureKinds {
+    fn of(catalog: &Catalog, procedure: &str) -> Self {
+        let Some(p) = catalog.procedure(procedure) else { return Self::default() };
+        let name = |v: serde_json::Result<Value>| v.ok().and_then(|v| v.as_str().map(str::to_owned));
+        Self {
+            request: name(serde_json::to_value(p.request)).filter(|r| r != "naturalisation"),
+            regime: name(serde_json::to_value(p.regime)),
+        }
+    }
+}
+
 /// [`case_facts`] from parts already read: the agenda reads them once for
 /// every case instead of once per case.
 fn facts_from_parts(
-    catalog: &Catalog,
     case: &Case,
     today: NaiveDate,
     birth_date: Option<NaiveDate>,
     docs: &[DocumentItem],
     checklist: Option<&Checklist>,
+    kinds: &ProcedureKinds,
 ) -> Result<Facts, FollowupError> {
-    let mut facts = match &case.facts {
-        Value::Object(m) => m.clone(),
-        _ => serde_json::Map::new(),
-    };
-    facts.insert("today".into(), json!(today.to_string()));
-    facts.insert("procedure".into(), json!(case.procedure));
-    if let Some(p) = catalog.procedure(&case.procedure) {
-        let request = serde_json::to_value(p.request).unwrap_or(Value::Null);
-        // The engine knows every request kind but naturalisation, which has no deadline rule.
-        if request.as_str().is_some_and(|r| r != "naturalisation") {
-            facts.entry("request").or_insert(request);
-        }
-        if let Ok(regime) = serde_json::to_value(p.regime) {
-            facts.entry("regime").or_insert(regime);
-        }
-    }
-    if let Some(d) = &case.department {
-        facts.entry("department").or_insert(json!(d));
-    }
-    if let Some(b) = birth_date {
-        facts.entry("birth_date").or_insert_with(|| json!(b.to_string()));
-    }
-    if !facts.contains_key("documents") {
-        let freshness: BTreeMap<&str, u32> = checklist
-            .map(|c| c.items.iter().filter_map(|i| Some((i.id.as_str(), i.freshness.as_ref()?.max_age_months?))).collect())
-            .unwrap_or_default();
-        let docs: Vec<Value> = docs
+    // The documents received, with the freshness their checklist line sets
+    // (only needed when the facts do not list documents themselves).
+    let documents = match (case.facts.get("documents"), checklist) {
+        (None, Some(checklist)) => docs
             .iter()
             .filter(|d| matches!(d.status, DocStatus::Received | DocStatus::Verified))
             .filter_map(|d| {
-                let months = freshness.get(d.doc_type.as_str())?;
-                Some(json!({ "id": d.doc_type, "issued_on": d.issued_on?.to_string(), "max_age_months": months }))
+                let months = checklist
+                    .items
+                    .iter()
+                    .filter(|i| i.id == d.doc_type)
+                    .filter_map(|i| i.freshness.as_ref()?.max_age_months)
+                    .last()?;
+                Some(rules::Document { id: Some(d.doc_type.clone()), issued_on: Some(d.issued_on?), max_age_months: Some(months) })
             })
-            .collect();
-        if !docs.is_empty() {
-            facts.insert("documents".into(), Value::Array(docs));
-        }
-    }
-    rules::facts_from_value(&Value::Object(facts)).map_err(FollowupError::Facts)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let known = rules::Known {
+        today,
+        procedure: &case.procedure,
+        request: kinds.request.as_deref(),
+        regime: kinds.regime.as_deref(),
+        department: case.department.as_deref(),
+        birth_date,
+        documents,
+    };
+    rules::facts_for_case(&case.facts, known).map_err(FollowupError::Facts)
 }
 
 /// Every computed deadline and alert of a case on `today`.
@@ -241,9 +251,9 @@ struct AgendaParts<'a> {
     today: NaiveDate,
     horizon: NaiveDate,
     past_limit: NaiveDate,
-    people: HashMap<Id, crate::vault::ApplicantBrief>,
-    documents: HashMap<Id, Vec<DocumentItem>>,
-    manual: HashMap<Id, Vec<crate::domain::Deadline>>,
+    people: IdMap<crate::vault::ApplicantBrief>,
+    documents: IdMap<Vec<DocumentItem>>,
+    manual: IdMap<Vec<crate::domain::Deadline>>,
 }
 
 impl AgendaParts<'_> {
@@ -252,13 +262,23 @@ impl AgendaParts<'_> {
         let (catalog, today, horizon, past_limit) = (self.catalog, self.today, self.horizon, self.past_limit);
         // Checklists depend on the procedure, flags and département only (all
         // computed on `today`): a few dozen distinct ones for thousands of cases.
-        let mut checklists: HashMap<(String, String, Option<String>), Option<Checklist>> = HashMap::new();
+        type Flags<'c> = Vec<(&'c str, bool)>;
+        let mut checklists: FxHashMap<(&str, Flags<'_>, Option<&str>), Option<Checklist>> = FxHashMap::default();
+        let mut kinds: FxHashMap<&str, ProcedureKinds> = FxHashMap::default();
         let mut out = Vec::new();
         for case in cases {
             let Some(person) = self.people.get(&case.applicant_id) else { continue };
             let docs: &[DocumentItem] = self.documents.get(&case.id).map_or(&[], Vec::as_slice);
-            let key = (case.procedure.clone(), serde_json::to_string(&case_flags(case)).unwrap_or_default(), case.department.clone());
+            // The flags as `case_flags` reads them, borrowed (most cases have none).
+            let flags: Flags<'_> = case
+                .facts
+                .get("flags")
+                .and_then(Value::as_object)
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_bool()?))).collect())
+                .unwrap_or_default();
+            let key = (case.procedure.as_str(), flags, case.department.as_deref());
             let checklist = checklists.entry(key).or_insert_with(|| checklist_of(catalog, case, "fr", today).ok()).as_ref();
+            let kinds = kinds.entry(case.procedure.as_str()).or_insert_with(|| ProcedureKinds::of(catalog, &case.procedure));
             let line = |urgency, due, what| AgendaItem {
                 urgency,
                 due,
@@ -271,7 +291,7 @@ impl AgendaParts<'_> {
             // A case whose stored facts are broken still shows its documents and
             // manual deadlines; its computed deadlines are skipped, and the case
             // screen says why.
-            if let Ok(facts) = facts_from_parts(catalog, case, today, person.birth_date, docs, checklist) {
+            if let Ok(facts) = facts_from_parts(case, today, person.birth_date, docs, checklist, kinds) {
                 for d in rules::compute(&facts) {
                     let due = d.due.date();
                     let urgency = if d.kind == Kind::Alert {
@@ -301,8 +321,9 @@ impl AgendaParts<'_> {
             {
                 // Counted in place: cloning every checklist line of thousands of
                 // cases costs more than the rest of the agenda.
-                let recorded: HashMap<&str, DocStatus> = docs.iter().map(|d| (d.doc_type.as_str(), d.status)).collect();
-                let status = |id: &str| recorded.get(id).copied().unwrap_or(DocStatus::Missing);
+                // A case has a handful of records: a scan beats a map. The
+                // last record of a type counts, as on the case screen.
+                let status = |id: &str| docs.iter().rev().find(|d| d.doc_type == id).map_or(DocStatus::Missing, |d| d.status);
                 let missing = checklist.items.iter().filter(|i| matches!(status(&i.id), DocStatus::Missing | DocStatus::Requested)).count();
                 let stale = checklist.items.iter().filter(|i| status(&i.id) == DocStatus::Stale).count();
                 if missing + stale > 0 {

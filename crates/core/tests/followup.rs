@@ -122,3 +122,120 @@ fn the_agenda_agrees_with_each_case_screen() {
     assert!(rules_seen > 0);
     assert!(by_case.is_empty(), "agenda lines for unknown cases");
 }
+
+/// A case's facts for the engine are the facts stored with it, with what the
+/// vault and the catalog know written into that object (procedure, request
+/// kind, regime, département, birth date, received documents with their
+/// freshness) unless the facts already say it. The code no longer builds
+/// that object; the reference below still does, and both must give the
+/// same facts, or the same error, on ordinary and odd cases alike.
+#[test]
+fn case_facts_are_the_stored_facts_completed() {
+    use chrono::NaiveDate;
+    use serde_json::{Map, Value, json};
+    use sesame_core::domain::Case;
+    use sesame_core::rules::{self, Facts, RulesError};
+    use std::collections::BTreeMap;
+
+    fn reference(v: &Vault, catalog: &Catalog, case: &Case, today: NaiveDate) -> Result<Facts, RulesError> {
+        let mut facts = match &case.facts {
+            Value::Object(m) => m.clone(),
+            _ => Map::new(),
+        };
+        facts.insert("today".into(), json!(today.to_string()));
+        facts.insert("procedure".into(), json!(case.procedure));
+        if let Some(p) = catalog.procedure(&case.procedure) {
+            let request = serde_json::to_value(p.request).unwrap();
+            if request.as_str().is_some_and(|r| r != "naturalisation") {
+                facts.entry("request").or_insert(request);
+            }
+            facts.entry("regime").or_insert(serde_json::to_value(p.regime).unwrap());
+        }
+        if let Some(d) = &case.department {
+            facts.entry("department").or_insert(json!(d));
+        }
+        if let Some(b) = v.applicant(case.applicant_id).unwrap().birth_date {
+            facts.entry("birth_date").or_insert(json!(b.to_string()));
+        }
+        if !facts.contains_key("documents") {
+            let flags = followup::case_flags(case);
+            let checklist = catalog.checklist_for(&case.procedure, "fr", &flags, today, case.department.as_deref()).ok();
+            let freshness: BTreeMap<String, u32> = checklist
+                .iter()
+                .flat_map(|c| &c.items)
+                .filter_map(|i| Some((i.id.clone(), i.freshness.as_ref()?.max_age_months?)))
+                .collect();
+            let docs: Vec<Value> = v
+                .documents(case.id)
+                .unwrap()
+                .iter()
+                .filter(|d| matches!(d.status, DocStatus::Received | DocStatus::Verified))
+                .filter_map(|d| {
+                    let months = freshness.get(&d.doc_type)?;
+                    Some(json!({ "id": d.doc_type, "issued_on": d.issued_on?.to_string(), "max_age_months": months }))
+                })
+                .collect();
+            if !docs.is_empty() {
+                facts.insert("documents".into(), Value::Array(docs));
+            }
+        }
+        rules::facts_from_value(&Value::Object(facts))
+    }
+
+    let (_tmp, mut v, catalog) = setup();
+    let today = v.today();
+    let born = v
+        .create(Entity::Applicant, &[("family_name", "Diallo"), ("given_name", "Mariam"), ("birth_date", "2006-03-14")])
+        .unwrap();
+    let unborn = v.create(Entity::Applicant, &[("family_name", "Okafor"), ("given_name", "Chidi")]).unwrap();
+    let stored = v.create(Entity::Case, &[("applicant_id", &born.to_string()), ("procedure", "etudiant_renewal")]).unwrap();
+    v.set_document(stored, "proof_of_address", DocStatus::Received, Some("2026-01-10")).unwrap();
+    v.set_document(stored, "passport", DocStatus::Verified, None).unwrap();
+    v.set_document(stored, "photos", DocStatus::Requested, Some("2026-11-01")).unwrap();
+    let template = v.case(stored).unwrap();
+    let naturalisation = catalog
+        .procedures()
+        .iter()
+        .find(|(_, p)| serde_json::to_value(p.request).unwrap() == "naturalisation")
+        .map(|(id, _)| id.clone());
+    let procedures = ["etudiant_renewal".to_owned(), "no_such_procedure".to_owned()].into_iter().chain(naturalisation);
+    let facts = [
+        json!({}),
+        json!([1, 2]),
+        json!({ "request": null, "regime": null, "birth_date": null }),
+        json!({ "regime": "algerian_agreement", "request": "first" }),
+        json!({ "today": "not a date", "procedure": 5 }),
+        json!({ "department": "57" }),
+        json!({ "documents": [] }),
+        json!({ "documents": [{ "id": "x", "issued_on": "2026-01-01", "max_age_months": 3 }] }),
+        json!({ "flags": { "married_abroad": true }, "current_permit": { "expires_on": "2027-01-31", "on_anef": true } }),
+        json!({ "birth_date": "2001-02-03" }),
+        json!({ "request": "naturalisation" }),
+        json!({ "unknown": 1 }),
+        json!({ "current_permit": { "expires_on": "2026-02-30" } }),
+    ];
+    let mut compared = (0, 0);
+    for procedure in procedures {
+        for department in [None, Some("75"), Some("67"), Some("20"), Some("2A")] {
+            for applicant in [born, unborn] {
+                for f in &facts {
+                    let case = Case {
+                        procedure: procedure.clone(),
+                        department: department.map(str::to_owned),
+                        applicant_id: applicant,
+                        facts: f.clone(),
+                        ..template.clone()
+                    };
+                    let ours = followup::case_facts(&v, &catalog, &case, today).map_err(|e| match e {
+                        followup::FollowupError::Facts(e) => e.to_string(),
+                        other => panic!("{other}"),
+                    });
+                    let theirs = reference(&v, &catalog, &case, today).map_err(|e| e.to_string());
+                    assert_eq!(ours, theirs, "{procedure} {department:?} {f}");
+                    if ours.is_ok() { compared.0 += 1 } else { compared.1 += 1 }
+                }
+            }
+        }
+    }
+    assert!(compared.0 > 50 && compared.1 > 20, "both facts and errors compared: {compared:?}");
+}

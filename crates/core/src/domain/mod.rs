@@ -30,6 +30,11 @@ use uuid::Uuid;
 #[serde(transparent)]
 pub struct Id(pub Uuid);
 
+/// A map keyed by [`Id`]. Ids are random and come from the volunteer's own
+/// devices, so a fast hasher serves: the Today screen looks up tens of
+/// thousands of them.
+pub type IdMap<V> = std::collections::HashMap<Id, V, rustc_hash::FxBuildHasher>;
+
 impl Id {
     /// A new time-ordered id.
     pub fn new() -> Self {

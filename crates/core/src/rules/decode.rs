@@ -40,50 +40,108 @@ pub fn facts_from_value(value: &Value) -> Result<Facts, RulesError> {
             found: render(value),
         });
     };
-    let o = Obj::new(
-        map,
-        String::new(),
-        &[
-            "today",
-            "department",
-            "regime",
-            "procedure",
-            "request",
-            "birth_date",
-            "young_adult",
-            "entry_date",
-            "visa",
-            "current_permit",
-            "filing",
-            "api",
-            "recepisse",
-            "decisions",
-            "documents",
-            "planned_filing_on",
-            "flags",
-        ],
-    )?;
-    let today = o.date("today")?.ok_or_else(|| RulesError::MissingField {
-        field: "today".into(),
-        expected: Expected::Date,
-    })?;
+    read_facts(map, None)
+}
+
+/// What the vault and the catalog know of a case, completing the facts the
+/// volunteer recorded (see `followup::case_facts`). `today` and `procedure`
+/// are always these; every other field recorded in the facts, even as
+/// `null`, wins over the one known here.
+#[derive(Debug, Clone)]
+pub struct Known<'a> {
+    pub today: NaiveDate,
+    pub procedure: &'a str,
+    /// The procedure's request kind, as the catalog names it.
+    pub request: Option<&'a str>,
+    /// The procedure's regime, as the catalog names it.
+    pub regime: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub birth_date: Option<NaiveDate>,
+    /// The documents received, with their freshness rule.
+    pub documents: Vec<Document>,
+}
+
+/// A case's facts: those `stored` with the case (an object; anything else
+/// counts as none) completed by what is `known`. The result is the one
+/// [`facts_from_value`] gives for the stored object with the known fields
+/// written in, without building that object: the Today screen does this
+/// for every open case.
+pub fn facts_for_case(stored: &Value, known: Known<'_>) -> Result<Facts, RulesError> {
+    let empty = Map::new();
+    let map = match stored {
+        Value::Object(map) => map,
+        _ => &empty,
+    };
+    read_facts(map, Some(known))
+}
+
+/// The top-level fields of [`Facts`].
+const FACT_FIELDS: &[&str] = &[
+    "today",
+    "department",
+    "regime",
+    "procedure",
+    "request",
+    "birth_date",
+    "young_adult",
+    "entry_date",
+    "visa",
+    "current_permit",
+    "filing",
+    "api",
+    "recepisse",
+    "decisions",
+    "documents",
+    "planned_filing_on",
+    "flags",
+];
+
+fn read_facts(map: &Map<String, Value>, mut known: Option<Known<'_>>) -> Result<Facts, RulesError> {
+    let o = Obj::new(map, String::new(), FACT_FIELDS)?;
+    let known_documents = known.as_mut().map(|k| std::mem::take(&mut k.documents));
+    let known = known.as_ref();
+    // A field is read from the facts when recorded there (or when nothing
+    // else is known), otherwise from what is known.
+    let known_for = |key: &str| known.filter(|_| !map.contains_key(key));
+    let today = match known {
+        Some(k) => k.today,
+        None => o.date("today")?.ok_or_else(|| RulesError::MissingField {
+            field: "today".into(),
+            expected: Expected::Date,
+        })?,
+    };
+    let regime = |i| [Regime::Ceseda, Regime::AlgerianAgreement][i];
+    let request = |i| {
+        [
+            Request::First,
+            Request::Renewal,
+            Request::Duplicate,
+            Request::ChangeOfStatus,
+            Request::VlstsValidation,
+        ][i]
+    };
     let facts = Facts {
         today,
-        department: o.department("department")?,
-        regime: o.one_of("regime", Regime::VALUES, |i| {
-            [Regime::Ceseda, Regime::AlgerianAgreement][i]
-        })?,
-        procedure: o.text("procedure")?,
-        request: o.one_of("request", Request::VALUES, |i| {
-            [
-                Request::First,
-                Request::Renewal,
-                Request::Duplicate,
-                Request::ChangeOfStatus,
-                Request::VlstsValidation,
-            ][i]
-        })?,
-        birth_date: o.date("birth_date")?,
+        department: match known_for("department") {
+            Some(k) => o.department_in("department", k.department)?,
+            None => o.department("department")?,
+        },
+        regime: match known_for("regime") {
+            Some(k) => o.one_of_in("regime", k.regime, Regime::VALUES, regime)?,
+            None => o.one_of("regime", Regime::VALUES, regime)?,
+        },
+        procedure: match known {
+            Some(k) => Some(k.procedure.to_owned()),
+            None => o.text("procedure")?,
+        },
+        request: match known_for("request") {
+            Some(k) => o.one_of_in("request", k.request, Request::VALUES, request)?,
+            None => o.one_of("request", Request::VALUES, request)?,
+        },
+        birth_date: match known_for("birth_date") {
+            Some(k) => k.birth_date,
+            None => o.date("birth_date")?,
+        },
         young_adult: o.one_of("young_adult", YoungAdult::VALUES, |i| {
             [YoungAdult::R431_5_2, YoungAdult::R431_5_3][i]
         })?,
@@ -130,17 +188,35 @@ pub fn facts_from_value(value: &Value) -> Result<Facts, RulesError> {
             &["kind", "notified_at", "decided_on", "restriction"],
             decision,
         )?,
-        documents: o.array("documents", &["id", "issued_on", "max_age_months"], |d| {
-            Ok(Document {
-                id: d.text("id")?,
-                issued_on: d.date("issued_on")?,
-                max_age_months: d.months("max_age_months")?,
-            })
-        })?,
+        documents: match (known_for("documents"), known_documents) {
+            (Some(_), Some(documents)) => checked_documents(documents)?,
+            _ => o.array("documents", &["id", "issued_on", "max_age_months"], |d| {
+                Ok(Document {
+                    id: d.text("id")?,
+                    issued_on: d.date("issued_on")?,
+                    max_age_months: d.months("max_age_months")?,
+                })
+            })?,
+        },
         planned_filing_on: o.date("planned_filing_on")?,
         flags: o.flags("flags")?,
     };
     Ok(facts)
+}
+
+/// Known documents pass the check that recorded ones do (a freshness of 1
+/// to 120 months).
+fn checked_documents(documents: Vec<Document>) -> Result<Vec<Document>, RulesError> {
+    for (i, d) in documents.iter().enumerate() {
+        if let Some(m) = d.max_age_months.filter(|m| !(1..=120).contains(m)) {
+            return Err(RulesError::InvalidField {
+                field: format!("documents[{i}].max_age_months"),
+                expected: Expected::Months,
+                found: m.to_string(),
+            });
+        }
+    }
+    Ok(documents)
 }
 
 fn decision(d: &Obj<'_>) -> Result<Decision, RulesError> {
@@ -297,7 +373,12 @@ impl<'a> Obj<'a> {
     }
 
     fn department(&self, key: &str) -> Result<Option<Department>, RulesError> {
-        let Some(s) = self.str(key, Expected::Department)? else {
+        self.department_in(key, self.str(key, Expected::Department)?)
+    }
+
+    /// A département code `found` for `key`, checked as if read there.
+    fn department_in(&self, key: &str, found: Option<&str>) -> Result<Option<Department>, RulesError> {
+        let Some(s) = found else {
             return Ok(None);
         };
         Department::new(s)
@@ -311,7 +392,18 @@ impl<'a> Obj<'a> {
         values: &'static [&'static str],
         pick: impl Fn(usize) -> T,
     ) -> Result<Option<T>, RulesError> {
-        let Some(s) = self.str(key, Expected::OneOf(values))? else {
+        self.one_of_in(key, self.str(key, Expected::OneOf(values))?, values, pick)
+    }
+
+    /// A value `found` for `key`, checked as if read there.
+    fn one_of_in<T>(
+        &self,
+        key: &str,
+        found: Option<&str>,
+        values: &'static [&'static str],
+        pick: impl Fn(usize) -> T,
+    ) -> Result<Option<T>, RulesError> {
+        let Some(s) = found else {
             return Ok(None);
         };
         match values.iter().position(|v| *v == s) {
@@ -370,7 +462,7 @@ impl<'de> serde::Deserialize<'de> for Facts {
 }
 
 /// A date written exactly `YYYY-MM-DD` that exists in the calendar.
-fn parse_date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     let shape = b.len() == 10
         && b[4] == b'-'
@@ -381,7 +473,10 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     if !shape {
         return None;
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    // The shape is checked: the digits are read directly (chrono's
+    // format-driven parser costs more than the rest of a case's facts).
+    let number = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, c| n * 10 + u32::from(c - b'0'));
+    NaiveDate::from_ymd_opt(i32::try_from(number(0..4)).ok()?, number(5..7), number(8..10))
 }
 
 /// A short rendering of a JSON value for error messages (at most 60

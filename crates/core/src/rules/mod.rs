@@ -98,7 +98,8 @@ mod engine;
 mod error;
 mod facts;
 
-pub use decode::{facts_from_value, parse_facts};
+pub(crate) use decode::parse_date;
+pub use decode::{Known, facts_for_case, facts_from_value, parse_facts};
 pub use deadline::{Counting, Deadline, DeadlineId, Due, Kind};
 pub use engine::compute;
 pub use error::{Expected, RulesError};

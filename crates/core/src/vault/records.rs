@@ -3,7 +3,7 @@
 
 use super::{Vault, VaultError};
 use crate::domain::{
-    Applicant, Case, Deadline, DocStatus, DocumentItem, Entity, FieldError, FieldProblem, Id, Incident,
+    Applicant, Case, Deadline, DocStatus, DocumentItem, Entity, FieldError, FieldProblem, Id, IdMap, Incident,
     JournalEntry,
 };
 use crate::oplog::{self, DELETED, Kind, Op};
@@ -12,7 +12,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use chrono::NaiveDate;
-use std::collections::HashMap;
 
 /// An applicant as the Today screen sees them: initials, never the name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -313,14 +312,14 @@ impl Vault {
 
     /// Every live document item, grouped by case: one query for a whole
     /// agenda instead of one per case.
-    pub fn documents_by_case(&self) -> Result<HashMap<Id, Vec<DocumentItem>>, VaultError> {
+    pub fn documents_by_case(&self) -> Result<IdMap<Vec<DocumentItem>>, VaultError> {
         // Grouped here, not sorted by SQL: an ORDER BY over every row of
         // a large vault is a sort of tens of thousands of text keys, where
         // sorting each case's few items costs next to nothing.
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, case_id, doc_type, status, issued_on, note FROM document_item WHERE deleted = 0")?;
-        let mut out: HashMap<Id, Vec<DocumentItem>> = HashMap::new();
+        let mut out: IdMap<Vec<DocumentItem>> = IdMap::default();
         for d in stmt.query_map([], document_from_row)?.filter_map(skip_incomplete) {
             let d = d?;
             out.entry(d.case_id).or_default().push(d);
@@ -340,12 +339,12 @@ impl Vault {
     }
 
     /// Manual deadlines not done and due by `until`, grouped by case.
-    pub fn pending_deadlines_by_case(&self, until: NaiveDate) -> Result<HashMap<Id, Vec<Deadline>>, VaultError> {
+    pub fn pending_deadlines_by_case(&self, until: NaiveDate) -> Result<IdMap<Vec<Deadline>>, VaultError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, case_id, due, title, done FROM deadline \
              WHERE deleted = 0 AND COALESCE(done, 0) = 0 AND due <= ?1 ORDER BY case_id, due, id",
         )?;
-        let mut out: HashMap<Id, Vec<Deadline>> = HashMap::new();
+        let mut out: IdMap<Vec<Deadline>> = IdMap::default();
         for d in stmt.query_map([until.to_string()], deadline_from_row)?.filter_map(skip_incomplete) {
             let d = d?;
             out.entry(d.case_id).or_default().push(d);
@@ -355,7 +354,7 @@ impl Vault {
 
     /// What the agenda needs to know of every applicant, in one query:
     /// their initials and birth date, never the full name.
-    pub fn applicant_briefs(&self) -> Result<HashMap<Id, ApplicantBrief>, VaultError> {
+    pub fn applicant_briefs(&self) -> Result<IdMap<ApplicantBrief>, VaultError> {
         let mut stmt =
             self.conn.prepare_cached("SELECT id, given_name, family_name, birth_date FROM applicant WHERE deleted = 0")?;
         let rows = stmt.query_map([], |r| {
@@ -366,7 +365,7 @@ impl Vault {
             let initials = crate::domain::initials(given.as_deref().unwrap_or(""), family.as_deref().unwrap_or(""));
             Ok(id.map(|id| (id, ApplicantBrief { initials, birth_date: birth })))
         })?;
-        let mut out = HashMap::new();
+        let mut out = IdMap::default();
         for row in rows {
             if let Some((id, brief)) = row? {
                 out.insert(id, brief);
@@ -483,7 +482,9 @@ fn id_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Id>> {
 }
 
 fn date_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
-    Ok(text(r, i)?.and_then(|s| s.parse().ok()))
+    // The strict `YYYY-MM-DD` the vault writes is read directly; anything
+    // else goes through chrono's parser.
+    Ok(text(r, i)?.and_then(|s| crate::rules::parse_date(s).or_else(|| s.parse().ok())))
 }
 
 fn document_from_row(r: &Row<'_>) -> rusqlite::Result<Option<DocumentItem>> {
