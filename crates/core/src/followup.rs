@@ -8,7 +8,7 @@
 use crate::catalog::{Catalog, CatalogError, Checklist, ChecklistItem};
 use crate::domain::{Applicant, Case, CaseStatus, DocStatus, DocumentItem, Id, IdMap};
 use crate::rules::{self, Deadline, DeadlineId, Facts, Kind, RulesError};
-use crate::vault::{KnownIds, Vault, VaultError};
+use crate::vault::{DocumentBrief, KnownIds, Vault, VaultError};
 use chrono::NaiveDate;
 use serde::Serialize;
 use rustc_hash::FxHashMap;
@@ -52,7 +52,8 @@ pub fn case_flags(case: &Case) -> BTreeMap<String, bool> {
 pub fn case_facts(vault: &Vault, catalog: &Catalog, case: &Case, today: NaiveDate) -> Result<Facts, FollowupError> {
     let needs = |k: &str| case.facts.get(k).is_none();
     let birth = if needs("birth_date") { vault.applicant(case.applicant_id)?.birth_date } else { None };
-    let docs = if needs("documents") { vault.documents(case.id)? } else { Vec::new() };
+    let docs: Vec<DocumentBrief> =
+        if needs("documents") { vault.documents(case.id)?.iter().map(DocumentBrief::from).collect() } else { Vec::new() };
     let checklist = if needs("documents") { checklist_of(catalog, case, "fr", today).ok() } else { None };
     let kinds = ProcedureKinds::of(catalog, &case.procedure);
     facts_from_parts(case, today, birth, &docs, checklist.as_ref(), &kinds)
@@ -88,7 +89,7 @@ fn facts_from_parts(
     case: &Case,
     today: NaiveDate,
     birth_date: Option<NaiveDate>,
-    docs: &[DocumentItem],
+    docs: &[DocumentBrief],
     checklist: Option<&Checklist>,
     kinds: &ProcedureKinds,
 ) -> Result<Facts, FollowupError> {
@@ -214,21 +215,46 @@ pub fn initials(a: &Applicant) -> String {
 pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: u32) -> Result<Vec<AgendaItem>, FollowupError> {
     let horizon = today + chrono::Days::new(u64::from(horizon_days));
     // Everything is read once, up front: a vault of 10,000 applicants has
-    // some 15,000 cases, and a query per case would dominate start-up.
+    // some 15,000 cases and 150,000 document records, and a query per case
+    // would dominate start-up. Reading is most of the work, so a second
+    // connection reads the later two thirds of the documents meanwhile
+    // (this one reads applicants, cases and deadlines too). The two read
+    // apart: a write committed in between shows at the next agenda, which
+    // a write always brings (see `Vault::generation`).
+    let end = vault.document_rows_end()?;
+    let split = end / 3;
+    let other = (end > 3_000).then(|| vault.reopen()).transpose()?;
+    let (people, mut documents, manual, cases, rest) = std::thread::scope(|s| {
+        let rest = other.map(|other| s.spawn(move || other.document_briefs_by_case(split + 1..=end)));
+        let mine = (|| {
+            let documents = vault.document_briefs_by_case(if rest.is_some() { 0..=split } else { 0..=end })?;
+            let people = vault.applicant_briefs()?;
+            let manual = vault.pending_deadlines_by_case(horizon)?;
+            let cases: Vec<Case> = vault.cases(None)?.into_iter().filter(|c| !matches!(c.status, CaseStatus::Closed)).collect();
+            Ok::<_, VaultError>((people, documents, manual, cases))
+        })();
+        let rest = rest.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        mine.map(|(people, documents, manual, cases)| (people, documents, manual, cases, rest))
+    })?;
+    for (case, docs) in rest.transpose()?.into_iter().flatten() {
+        documents.entry(case).or_default().extend(docs);
+    }
+    for docs in documents.values_mut() {
+        docs.sort_unstable_by_key(|d| d.id);
+    }
     let parts = AgendaParts {
         catalog,
         today,
         horizon,
         past_limit: today - chrono::Days::new(u64::from(horizon_days)),
-        people: vault.applicant_briefs()?,
-        documents: vault.documents_by_case()?,
-        manual: vault.pending_deadlines_by_case(horizon)?,
+        people,
+        documents,
+        manual,
     };
-    let cases: Vec<Case> = vault.cases(None)?.into_iter().filter(|c| !matches!(c.status, CaseStatus::Closed)).collect();
     // The rules run per case, with nothing shared but what was read: on
     // two cores, each takes half of the cases (in order, so the result is
     // the same as one pass). A small vault is not worth a thread.
-    let mut out = if cases.len() >= 200 {
+    let out = if cases.len() >= 200 {
         let (first, second) = cases.split_at(cases.len() / 2);
         std::thread::scope(|s| {
             let other = s.spawn(|| parts.lines(second));
@@ -240,8 +266,22 @@ pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: 
     } else {
         parts.lines(&cases)
     };
-    out.sort_by_key(|i| (i.urgency, i.rank(), i.due));
-    Ok(out)
+    // Everything read is freed on another thread: some 200,000 small
+    // allocations take a few tens of milliseconds to free, which Today
+    // need not wait for.
+    let AgendaParts { people, documents, manual, .. } = parts;
+    std::thread::spawn(move || drop((people, documents, manual, cases)));
+    Ok(most_urgent_first(out))
+}
+
+/// The lines sorted by urgency, rank and due date, lines that tie keeping
+/// their order. The lines are large: their keys are sorted, then each line
+/// moves once.
+fn most_urgent_first(lines: Vec<AgendaItem>) -> Vec<AgendaItem> {
+    let mut keys: Vec<_> = lines.iter().enumerate().map(|(n, i)| (i.urgency, i.rank(), i.due, n)).collect();
+    keys.sort_unstable();
+    let mut lines: Vec<Option<AgendaItem>> = lines.into_iter().map(Some).collect();
+    keys.into_iter().filter_map(|(.., n)| lines[n].take()).collect()
 }
 
 /// What [`agenda`] read from the vault, shared by the threads that turn
@@ -252,7 +292,7 @@ struct AgendaParts<'a> {
     horizon: NaiveDate,
     past_limit: NaiveDate,
     people: IdMap<crate::vault::ApplicantBrief>,
-    documents: IdMap<Vec<DocumentItem>>,
+    documents: IdMap<Vec<DocumentBrief>>,
     manual: IdMap<Vec<crate::domain::Deadline>>,
 }
 
@@ -268,7 +308,7 @@ impl AgendaParts<'_> {
         let mut out = Vec::new();
         for case in cases {
             let Some(person) = self.people.get(&case.applicant_id) else { continue };
-            let docs: &[DocumentItem] = self.documents.get(&case.id).map_or(&[], Vec::as_slice);
+            let docs: &[DocumentBrief] = self.documents.get(&case.id).map_or(&[], Vec::as_slice);
             // The flags as `case_flags` reads them, borrowed (most cases have none).
             let flags: Flags<'_> = case
                 .facts

@@ -25,7 +25,7 @@ mod sync_store;
 
 pub use error::VaultError;
 pub use keys::{DbKey, RecoveryKey, passphrase_strength, MIN_PASSPHRASE_CHARS};
-pub use records::{ApplicantBrief, Export};
+pub use records::{ApplicantBrief, DocumentBrief, Export};
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use search::SearchHit;
 pub use settings::Settings;

@@ -20,6 +20,22 @@ pub struct ApplicantBrief {
     pub birth_date: Option<NaiveDate>,
 }
 
+/// A document item as the Today screen sees it: what it is and where it
+/// stands, without the volunteer's note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentBrief {
+    pub id: Id,
+    pub doc_type: String,
+    pub status: DocStatus,
+    pub issued_on: Option<NaiveDate>,
+}
+
+impl From<&DocumentItem> for DocumentBrief {
+    fn from(d: &DocumentItem) -> Self {
+        Self { id: d.id, doc_type: d.doc_type.clone(), status: d.status, issued_on: d.issued_on }
+    }
+}
+
 /// Everything in the vault, as plain data (for `sesame export`).
 #[derive(Debug, Serialize)]
 pub struct Export {
@@ -310,22 +326,45 @@ impl Vault {
         rows.filter_map(skip_incomplete).collect()
     }
 
-    /// Every live document item, grouped by case: one query for a whole
-    /// agenda instead of one per case.
-    pub fn documents_by_case(&self) -> Result<IdMap<Vec<DocumentItem>>, VaultError> {
+    /// The last row number of the document table (0 when it is empty): the
+    /// agenda splits its reading of documents at a row number.
+    pub fn document_rows_end(&self) -> Result<i64, VaultError> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM document_item", [], |r| r.get(0))?)
+    }
+
+    /// Every live document item whose row number is in `rows`, grouped by
+    /// case (each case's items in no particular order): one query for a
+    /// whole agenda instead of one per case, and a row range so that two
+    /// connections can share the reading.
+    pub fn document_briefs_by_case(&self, rows: std::ops::RangeInclusive<i64>) -> Result<IdMap<Vec<DocumentBrief>>, VaultError> {
         // Grouped here, not sorted by SQL: an ORDER BY over every row of
-        // a large vault is a sort of tens of thousands of text keys, where
-        // sorting each case's few items costs next to nothing.
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, case_id, doc_type, status, issued_on, note FROM document_item WHERE deleted = 0")?;
-        let mut out: IdMap<Vec<DocumentItem>> = IdMap::default();
-        for d in stmt.query_map([], document_from_row)?.filter_map(skip_incomplete) {
-            let d = d?;
-            out.entry(d.case_id).or_default().push(d);
-        }
-        for docs in out.values_mut() {
-            docs.sort_unstable_by_key(|d| d.id);
+        // a large vault is a sort of a hundred thousand text keys.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, case_id, doc_type, status, issued_on FROM document_item \
+             WHERE rowid BETWEEN ?1 AND ?2 AND deleted = 0",
+        )?;
+        let mut rows = stmt.query([rows.start(), rows.end()])?;
+        let mut out: IdMap<Vec<DocumentBrief>> = IdMap::default();
+        // A case's items were mostly written together, so consecutive rows
+        // tend to share a case: its id is parsed once for them.
+        let mut last: Option<(String, Id)> = None;
+        while let Some(r) = rows.next()? {
+            let Some(case_text) = text(r, 1)? else { continue };
+            let case_id = match &last {
+                Some((t, id)) if t == case_text => *id,
+                _ => {
+                    let Ok(id) = case_text.parse::<Id>() else { continue };
+                    last = Some((case_text.to_owned(), id));
+                    id
+                }
+            };
+            let (Some(id), Some(doc_type), Some(status)) =
+                (id_at(r, 0)?, text(r, 2)?, text(r, 3)?.and_then(|s| s.parse::<DocStatus>().ok()))
+            else {
+                continue;
+            };
+            let brief = DocumentBrief { id, doc_type: doc_type.to_owned(), status, issued_on: date_at(r, 4)? };
+            out.entry(case_id).or_default().push(brief);
         }
         Ok(out)
     }
