@@ -51,13 +51,15 @@ fn unlock_as_the_page_would(app: &AppHandle) {
         return;
     }
     event("unlock asked");
-    let t = Instant::now();
-    let ok = crate::app::unlock(&state, &SecretString::from(p)).is_ok();
-    let _ = KDF_MS.set(t.elapsed().as_secs_f64() * 1000.0);
-    if !ok {
+    if crate::app::unlock(&state, &SecretString::from(p)).is_err() {
         eprintln!("bench: unlock failed");
         std::process::exit(2);
     }
+    // Only scrypt's own time is set apart: opening the database is charged
+    // to "beyond the KDF".
+    let kdf = state.with_vault(|v| Ok(v.key_derivation_time())).unwrap_or_default();
+    let _ = KDF_MS.set(kdf.as_secs_f64() * 1000.0);
+    event("unlocked");
     crate::commands::prepare_today(app);
 }
 

@@ -3,7 +3,8 @@
 # BENCHMARKS.md by hand, with the machine and the date.
 #
 #   cold start to an unlocked Today screen on a 10,000-applicant demo vault,
-#   the KDF (scrypt, the vault's real cost) timed apart; the same binary
+#   the KDF (scrypt, the vault's real cost, as `Vault::key_derivation_time`
+#   reports it; opening the database counts as beyond it) timed apart; the same binary
 #   showing an empty window (no vault touched) as the floor, in the same
 #   run, as a ratio; resident memory (the app and its WebKit processes)
 #   after opening 50 case files one after the other in the window.

@@ -116,6 +116,9 @@ pub struct Vault {
     /// handles, zeroized when the last one is dropped (locked). `None`:
     /// the benchmarks' unencrypted database.
     key: Option<Arc<DbKey>>,
+    /// How long the passphrase's key derivation took when this handle was
+    /// unlocked (zero otherwise): the desktop's benchmark reports it apart.
+    kdf_time: std::time::Duration,
 }
 
 impl Vault {
@@ -190,12 +193,21 @@ impl Vault {
 
     /// Unlocks the vault in `dir` with the volunteer's passphrase.
     pub fn unlock(dir: &Path, passphrase: &SecretString, opts: Options) -> Result<Vault, VaultError> {
+        let started = std::time::Instant::now();
         let key = read_key(dir, KEY_PASSPHRASE, |w| DbKey::unwrap_with_passphrase(w, passphrase))
             .map_err(|e| match e {
                 Unwrap::Wrong => VaultError::WrongPassphrase,
                 Unwrap::Other(e) => e,
             })?;
-        Self::open_db(dir, &key, opts)
+        let kdf_time = started.elapsed();
+        Ok(Vault { kdf_time, ..Self::open_db(dir, &key, opts)? })
+    }
+
+    /// How long deriving the key from the passphrase took at unlock (the
+    /// deliberate cost of scrypt, with reading the small key file); zero
+    /// for a handle made otherwise.
+    pub fn key_derivation_time(&self) -> std::time::Duration {
+        self.kdf_time
     }
 
     /// Unlocks the vault with the association's recovery key, then sets a
@@ -290,6 +302,7 @@ impl Vault {
             hlc: self.hlc.clone(),
             opts: self.opts.clone(),
             key: self.key.clone(),
+            kdf_time: std::time::Duration::ZERO,
         })
     }
 
@@ -314,7 +327,7 @@ impl Vault {
         let last: Option<String> = conn.query_row("SELECT max(hlc) FROM op", [], |r| r.get(0))?;
         let last: Hlc = last.and_then(|s| s.parse().ok()).unwrap_or_default();
         let hlc = Arc::new(HlcClock::new(opts.clock.clone(), last, opts.max_drift_ms));
-        Ok(Vault { dir: dir.to_owned(), conn, device_id, hlc, opts, key: None })
+        Ok(Vault { dir: dir.to_owned(), conn, device_id, hlc, opts, key: None, kdf_time: std::time::Duration::ZERO })
     }
 
     /// The vault's folder.
