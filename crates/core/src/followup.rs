@@ -225,9 +225,11 @@ pub fn agenda(vault: &Vault, catalog: &Catalog, today: NaiveDate, horizon_days: 
     let split = end / 3;
     let other = (end > 3_000).then(|| vault.reopen()).transpose()?;
     let (people, mut documents, manual, cases, rest) = std::thread::scope(|s| {
-        let rest = other.map(|other| s.spawn(move || other.document_briefs_by_case(split + 1..=end)));
+        // The ranges are open at both ends: a row written since `end` was
+        // read is still read.
+        let rest = other.map(|other| s.spawn(move || other.document_briefs_by_case(split + 1..=i64::MAX)));
         let mine = (|| {
-            let documents = vault.document_briefs_by_case(if rest.is_some() { 0..=split } else { 0..=end })?;
+            let documents = vault.document_briefs_by_case(i64::MIN..=if rest.is_some() { split } else { i64::MAX })?;
             let people = vault.applicant_briefs()?;
             let manual = vault.pending_deadlines_by_case(horizon)?;
             let cases: Vec<Case> = vault.cases(None)?.into_iter().filter(|c| !matches!(c.status, CaseStatus::Closed)).collect();
